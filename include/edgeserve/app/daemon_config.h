@@ -1,0 +1,36 @@
+// The daemon's own config file (configs/edgeserve.yaml), parsed once at start.
+// Every default lives here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "edgeserve/core/logging.h"
+
+namespace edgeserve::app {
+
+struct DaemonConfig {
+  // server:
+  std::string address = "0.0.0.0:8001";
+  int64_t max_message_bytes = 64 << 20;  // largest request or response on the wire
+  int shutdown_timeout_s = 30;           // SIGTERM: longest wait for requests in flight
+  bool strict_readiness = true;          // ServerReady only when every model is ready
+  // repository:
+  std::string model_repository = "models";
+  // log:
+  std::string log_level = "info";
+  core::LogFormat log_format = core::LogFormat::kText;
+  // limits:
+  int64_t max_batch_size = 64;  // ceiling on any model's max_batch_size
+  int max_queue_size = 1024;    // requests waiting per model before RESOURCE_EXHAUSTED
+  // threads:
+  int intra_op_threads = 0;  // LibTorch threads per model instance; 0 = every core
+  int inter_op_threads = 1;
+};
+
+// Reads `file`; every unknown key, wrong type or bad value is an error naming
+// the file and the key.
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& file);
+
+}  // namespace edgeserve::app

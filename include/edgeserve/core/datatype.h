@@ -1,0 +1,35 @@
+// Tensor element types under the Open Inference Protocol's names.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include "absl/strings/string_view.h"
+
+namespace edgeserve::core {
+
+enum class DataType {
+  kBool,
+  kUint8,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kFp16,
+  kFp32,
+  kFp64,
+  kBytes,
+};
+
+// "FP32" -> kFp32; nullopt for a name the protocol does not define.
+std::optional<DataType> DataTypeFromName(absl::string_view name);
+
+// The protocol's name: kFp32 -> "FP32".
+absl::string_view DataTypeName(DataType type);
+
+// Bytes per element; 0 for kBytes, whose elements have no fixed size.
+size_t DataTypeSize(DataType type);
+
+// The names accepted by DataTypeFromName, for error messages.
+absl::string_view DataTypeNames();
+
+}  // namespace edgeserve::core

@@ -1,0 +1,61 @@
+// Cumulative statistics of one model version, counted as Triton counts them:
+// `success`/`fail` per request with its whole duration, `queue` and
+// `compute_*` per request, `inference_count` per batch element,
+// `execution_count` and the per-batch-size table per model execution.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "absl/synchronization/mutex.h"
+#include "edgeserve/core/inference.h"
+
+namespace edgeserve::core {
+
+struct DurationStat {
+  uint64_t count = 0;
+  uint64_t ns = 0;
+  void Add(uint64_t duration_ns) {
+    ++count;
+    ns += duration_ns;
+  }
+};
+
+struct BatchStat {
+  DurationStat compute_input;
+  DurationStat compute_infer;
+  DurationStat compute_output;
+};
+
+struct ModelStatisticsSnapshot {
+  uint64_t last_inference_ms = 0;  // since the epoch; 0 before the first
+  uint64_t inference_count = 0;
+  uint64_t execution_count = 0;
+  DurationStat success;
+  DurationStat fail;
+  DurationStat queue;
+  DurationStat compute_input;
+  DurationStat compute_infer;
+  DurationStat compute_output;
+  std::map<uint64_t, BatchStat> batches;  // by batch size
+};
+
+// Thread-safe; every method may be called from any thread.
+class ModelStatistics {
+ public:
+  // One model execution over `batch_size` inferences made of `request_count`
+  // requests; each request is charged the whole execution's compute times.
+  void RecordExecution(uint64_t batch_size, uint64_t request_count, const ExecutionTimings& timings);
+  void RecordQueue(uint64_t wait_ns);
+  // A request answered: `inferences` counts its batch elements.
+  void RecordSuccess(uint64_t inferences, uint64_t duration_ns);
+  void RecordFailure(uint64_t duration_ns);
+
+  ModelStatisticsSnapshot Snapshot() const;
+
+ private:
+  mutable absl::Mutex mutex_;  // guards stats_
+  ModelStatisticsSnapshot stats_ ABSL_GUARDED_BY(mutex_);
+};
+
+}  // namespace edgeserve::core

@@ -1,0 +1,48 @@
+// Tensors as they cross module boundaries: plain bytes, row-major, no padding.
+// No LibTorch, no protobuf: the front end and the HAL each convert once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "edgeserve/core/datatype.h"
+
+namespace edgeserve::core {
+
+using Shape = std::vector<int64_t>;
+
+// A tensor as a model config declares it. With a batching model the shape
+// leaves out the batch dimension; -1 marks a dimension of any size.
+struct TensorSpec {
+  std::string name;
+  DataType datatype = DataType::kFp32;
+  Shape shape;
+};
+
+// A tensor whose bytes belong to someone else (the request message) and stay
+// valid for as long as the request that holds the view is alive.
+struct TensorView {
+  absl::string_view name;
+  DataType datatype = DataType::kFp32;
+  Shape shape;
+  absl::string_view data;
+};
+
+// A tensor that owns its bytes: an output on its way to the client.
+struct Tensor {
+  DataType datatype = DataType::kFp32;
+  Shape shape;
+  std::string data;
+};
+
+// Number of elements in `shape`, or -1 if a dimension is negative or the
+// product overflows.
+int64_t ElementCount(const Shape& shape);
+
+// "[1,3,224,224]"
+std::string ShapeToString(const Shape& shape);
+
+}  // namespace edgeserve::core

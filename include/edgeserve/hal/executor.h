@@ -1,0 +1,35 @@
+// A model instance on a device: the only thing the scheduler knows of
+// hardware. Executors are made by a device's loader (torch_executor.h for
+// LibTorch on the CPU) and owned by the model's scheduler.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "edgeserve/core/inference.h"
+#include "edgeserve/core/tensor.h"
+
+namespace edgeserve::hal {
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+
+  // Called once by the worker thread that will call Execute, before the first
+  // call: per-thread runtime settings (thread counts, inference mode) go here.
+  virtual void PrepareThread() = 0;
+
+  // Runs one batch. `inputs` holds one view per model input in the config's
+  // order, already validated against the config. Returns one tensor per model
+  // output in the config's order, or the model's error. Not thread-safe: one
+  // worker thread calls it at a time.
+  virtual absl::StatusOr<std::vector<core::Tensor>> Execute(absl::Span<const core::TensorView> inputs,
+                                                            core::ExecutionTimings* timings) = 0;
+
+  // "cpu", for logs and statistics.
+  virtual std::string DeviceName() const = 0;
+};
+
+}  // namespace edgeserve::hal

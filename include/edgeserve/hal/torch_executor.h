@@ -1,0 +1,40 @@
+// Loading TorchScript models into executors. The header stays free of
+// LibTorch so that only src/hal compiles against it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "edgeserve/core/tensor.h"
+#include "edgeserve/hal/executor.h"
+
+namespace edgeserve::hal {
+
+enum class TorchOptimization { kAuto, kOptimize, kNone };
+
+struct TorchModelSpec {
+  std::string model_file;  // .../<version>/model.pt
+  std::vector<core::TensorSpec> inputs;
+  std::vector<core::TensorSpec> outputs;
+  int64_t max_batch_size = 0;  // 0: shapes are complete, else a batch dim leads
+  TorchOptimization optimization = TorchOptimization::kAuto;
+  int intra_op_threads = 1;
+};
+
+// What the load decided, for the model's log line and metadata.
+struct TorchLoadReport {
+  bool optimized = false;
+  double as_loaded_ms = 0;  // median warm-up forward as loaded (0 if not timed)
+  double optimized_ms = 0;  // median warm-up forward optimised (0 if not timed)
+};
+
+// Loads the module on the CPU, prepares it as `spec.optimization` says and
+// checks it against the declared tensors with a warm-up forward on zeros
+// (variable dimensions set to 1). Fails with the reason when the file is not
+// TorchScript or the outputs do not match the declaration.
+absl::StatusOr<std::unique_ptr<Executor>> LoadTorchCpuExecutor(const TorchModelSpec& spec,
+                                                              TorchLoadReport* report);
+
+}  // namespace edgeserve::hal

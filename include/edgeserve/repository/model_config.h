@@ -1,0 +1,47 @@
+// A model's config.yaml, parsed and validated into a plain struct.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "edgeserve/core/tensor.h"
+
+namespace edgeserve::repository {
+
+// How the TorchScript module is prepared at load.
+enum class Optimization {
+  kAuto,      // time the module as loaded and frozen+optimised; keep the faster
+  kOptimize,  // torch::jit::optimize_for_inference(freeze(module))
+  kNone,      // as loaded
+};
+
+struct ModelConfig {
+  std::string name;  // the model's folder name
+  std::string platform = "torchscript";
+  // 0: the model has no batch dimension and shapes are complete. Above 0:
+  // every input and output has a leading batch dimension of 1 to
+  // max_batch_size that `shape` leaves out.
+  int64_t max_batch_size = 0;
+  std::vector<core::TensorSpec> inputs;
+  std::vector<core::TensorSpec> outputs;
+  Optimization optimization = Optimization::kAuto;
+};
+
+// Limits the daemon config puts on every model config.
+struct ModelConfigLimits {
+  int64_t max_batch_size = 64;
+};
+
+// Parses `file` for the model in folder `model_name`. Every problem is
+// reported, each naming the file and key.
+absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::string& model_name,
+                                            const ModelConfigLimits& limits);
+
+// The shape a client sees: [-1] + spec.shape for a batching model.
+core::Shape ClientShape(const ModelConfig& config, const core::TensorSpec& spec);
+
+absl::string_view OptimizationName(Optimization optimization);
+
+}  // namespace edgeserve::repository

@@ -1,0 +1,25 @@
+// ModelInferRequest -> core::InferenceRequest and core tensors ->
+// ModelInferResponse. The only code that reads or writes tensor bytes in
+// protobuf messages.
+#pragma once
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "edgeserve/core/inference.h"
+#include "edgeserve/core/tensor.h"
+#include "grpc_service.pb.h"
+
+namespace edgeserve::server {
+
+// Fills `request` from `message`. Raw inputs are viewed in place, so `message`
+// must outlive `request`; typed `contents` are converted into
+// `request->converted_inputs`. Errors are INVALID_ARGUMENT naming the input.
+absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, core::InferenceRequest* request);
+
+// Adds the outputs `request.output_indices` selects, each under its config
+// name, as raw_output_contents. `outputs` are in the config's order.
+void EncodeInferOutputs(const std::vector<core::TensorSpec>& specs, const core::InferenceRequest& request,
+                        std::vector<core::Tensor> outputs, inference::ModelInferResponse* response);
+
+}  // namespace edgeserve::server

@@ -1,0 +1,197 @@
+#!/usr/bin/python3
+"""Builds edgeserve's example and test models as TorchScript files.
+
+Run with Debian's interpreter (/usr/bin/python3), which has python3-torch and
+python3-torchvision. Every model is made from code and fixed seeds, so the same
+script gives the same files on every box; nothing is downloaded.
+
+    /usr/bin/python3 models/make_examples.py [--out models] [--test-models DIR]
+"""
+import argparse
+import os
+import textwrap
+
+import torch
+import torchvision
+
+
+class Identity(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.clone()
+
+
+class AddSub(torch.nn.Module):
+    """Two inputs, two outputs of different datatypes, returned as a tuple."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor):
+        return (a + b).to(torch.int32), (a - b).to(torch.float32)
+
+
+class DictOutputs(torch.nn.Module):
+    """Returns a dict, so outputs are matched to the config by name."""
+
+    def forward(self, x: torch.Tensor):
+        return {"doubled": x * 2.0, "summed": x.sum(dim=1, keepdim=True)}
+
+
+class Failing(torch.nn.Module):
+    """Raises in forward when any input element is negative."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if bool((x < 0).any()):
+            raise RuntimeError("negative input rejected by the model")
+        return x + 1.0
+
+
+class Slow(torch.nn.Module):
+    """Burns a known amount of compute, for shutdown and concurrency tests."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        for _ in range(200):
+            y = torch.tanh(y @ torch.ones(64, 64) / 64.0)
+        return y
+
+
+def write(root, name, module, config, version="1"):
+    model_dir = os.path.join(root, name)
+    os.makedirs(os.path.join(model_dir, version), exist_ok=True)
+    scripted = torch.jit.script(module.eval())
+    scripted.save(os.path.join(model_dir, version, "model.pt"))
+    with open(os.path.join(model_dir, "config.yaml"), "w") as f:
+        f.write(textwrap.dedent(config).lstrip())
+    print(f"wrote {model_dir}/{version}/model.pt")
+
+
+def make_examples(root):
+    write(root, "identity", Identity(), """
+        # Returns its input: measures what the protocol costs around a model.
+        platform: torchscript
+        max_batch_size: 64
+        inputs:
+          - {name: INPUT0, datatype: FP32, shape: [16]}
+        outputs:
+          - {name: OUTPUT0, datatype: FP32, shape: [16]}
+        optimization: none
+        """)
+    write(root, "add_sub", AddSub(), """
+        # OUTPUT0 = INPUT0 + INPUT1 (INT32), OUTPUT1 = INPUT0 - INPUT1 (FP32).
+        platform: torchscript
+        max_batch_size: 0
+        inputs:
+          - {name: INPUT0, datatype: INT32, shape: [-1]}
+          - {name: INPUT1, datatype: INT32, shape: [-1]}
+        outputs:
+          - {name: OUTPUT0, datatype: INT32, shape: [-1]}
+          - {name: OUTPUT1, datatype: FP32, shape: [-1]}
+        """)
+    torch.manual_seed(0)
+    classifier = torchvision.models.mobilenet_v3_small(num_classes=1000)
+    write(root, "classifier", classifier, """
+        # mobilenet_v3_small from torchvision with random weights (seed 0).
+        platform: torchscript
+        max_batch_size: 8
+        inputs:
+          - {name: images, datatype: FP32, shape: [3, 224, 224]}
+        outputs:
+          - {name: logits, datatype: FP32, shape: [1000]}
+        optimization: auto
+        """)
+
+
+def make_test_models(root):
+    """Models that only the test suite uses: odd outputs, failures, corruption."""
+    # The suite compares the classifier bitwise with its own frozen and
+    # optimised forward, so the daemon must not choose by timing.
+    classifier_config = os.path.join(root, "classifier", "config.yaml")
+    with open(classifier_config) as f:
+        text = f.read()
+    with open(classifier_config, "w") as f:
+        f.write(text.replace("optimization: auto", "optimization: optimize"))
+    write(root, "dict_outputs", DictOutputs(), """
+        platform: torchscript
+        max_batch_size: 4
+        inputs:
+          - {name: x, datatype: FP32, shape: [3]}
+        outputs:
+          - {name: summed, datatype: FP32, shape: [1]}
+          - {name: doubled, datatype: FP32, shape: [3]}
+        """)
+    write(root, "failing", Failing(), """
+        platform: torchscript
+        max_batch_size: 0
+        inputs:
+          - {name: x, datatype: FP32, shape: [4]}
+        outputs:
+          - {name: y, datatype: FP32, shape: [4]}
+        optimization: none
+        """)
+    write(root, "slow", Slow(), """
+        platform: torchscript
+        max_batch_size: 0
+        inputs:
+          - {name: x, datatype: FP32, shape: [64, 64]}
+        outputs:
+          - {name: y, datatype: FP32, shape: [64, 64]}
+        optimization: none
+        """)
+    # Two versions: the highest (3) is served; it adds 3 where version 1 adds 1.
+    for version, offset in (("1", 1.0), ("3", 3.0)):
+        class AddConstant(torch.nn.Module):
+            def __init__(self, value: float):
+                super().__init__()
+                self.value = value
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x + self.value
+
+        write(root, "versioned", AddConstant(offset), """
+            platform: torchscript
+            max_batch_size: 0
+            inputs:
+              - {name: x, datatype: FP32, shape: [2]}
+            outputs:
+              - {name: y, datatype: FP32, shape: [2]}
+            """, version=version)
+    # A model file that is not TorchScript: it must load as unavailable.
+    corrupt_dir = os.path.join(root, "corrupt", "1")
+    os.makedirs(corrupt_dir, exist_ok=True)
+    with open(os.path.join(corrupt_dir, "model.pt"), "wb") as f:
+        f.write(b"this is not a zip archive of a TorchScript module")
+    with open(os.path.join(root, "corrupt", "config.yaml"), "w") as f:
+        f.write(textwrap.dedent("""
+            platform: torchscript
+            max_batch_size: 0
+            inputs:
+              - {name: x, datatype: FP32, shape: [1]}
+            outputs:
+              - {name: y, datatype: FP32, shape: [1]}
+            """).lstrip())
+    # A model whose config declares the wrong output shape: the warm-up catches it.
+    write(root, "mismatched", Identity(), """
+        platform: torchscript
+        max_batch_size: 0
+        inputs:
+          - {name: x, datatype: FP32, shape: [4]}
+        outputs:
+          - {name: y, datatype: FP32, shape: [5]}
+        """)
+    print(f"wrote test models under {root}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)),
+                        help="model repository to write the examples into")
+    parser.add_argument("--test-models", metavar="DIR",
+                        help="also write the test suite's models into DIR")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    make_examples(args.out)
+    if args.test_models:
+        make_examples(args.test_models)
+        make_test_models(args.test_models)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+#include "edgeserve/app/daemon_config.h"
+
+#include "edgeserve/core/config_reader.h"
+
+namespace edgeserve::app {
+
+absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& file) {
+  YAML::Node root;
+  if (absl::Status status = core::LoadYamlFile(file, &root); !status.ok()) return status;
+  DaemonConfig config;
+  core::ConfigReader reader(root, file, "");
+
+  core::ConfigReader server = reader.Child("server");
+  server.String("address", &config.address);
+  if (config.address.empty() || config.address.find(':') == std::string::npos) {
+    server.Error("address", "expected HOST:PORT, for example 0.0.0.0:8001");
+  }
+  server.Int("max_message_bytes", &config.max_message_bytes, 1024, int64_t{2047} << 20);
+  server.Int("shutdown_timeout_s", &config.shutdown_timeout_s, 0, 3600);
+  server.Bool("strict_readiness", &config.strict_readiness);
+  reader.Merge(server.Finish());
+
+  core::ConfigReader repository = reader.Child("repository");
+  repository.String("path", &config.model_repository);
+  if (config.model_repository.empty()) repository.Error("path", "must not be empty");
+  reader.Merge(repository.Finish());
+
+  core::ConfigReader log = reader.Child("log");
+  log.Choice("level", &config.log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  std::string format = "text";
+  log.Choice("format", &format, {"text", "json"});
+  config.log_format = format == "json" ? core::LogFormat::kJson : core::LogFormat::kText;
+  reader.Merge(log.Finish());
+
+  core::ConfigReader limits = reader.Child("limits");
+  limits.Int("max_batch_size", &config.max_batch_size, 1, 65536);
+  limits.Int("max_queue_size", &config.max_queue_size, 1, 1 << 20);
+  reader.Merge(limits.Finish());
+
+  core::ConfigReader threads = reader.Child("threads");
+  threads.Int("intra_op", &config.intra_op_threads, 0, 1024);
+  threads.Int("inter_op", &config.inter_op_threads, 1, 1024);
+  reader.Merge(threads.Finish());
+
+  if (absl::Status status = reader.Finish(); !status.ok()) return status;
+  return config;
+}
+
+}  // namespace edgeserve::app

@@ -1,0 +1,228 @@
+// edgeserve: loads the model repository and serves it over the Open Inference
+// Protocol until SIGTERM or SIGINT, then finishes the requests in flight.
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "edgeserve/app/daemon_config.h"
+#include "edgeserve/core/logging.h"
+#include "edgeserve/hal/torch_runtime.h"
+#include "edgeserve/repository/model_config.h"
+#include "edgeserve/repository/model_repository.h"
+#include "edgeserve/server/inference_service.h"
+
+namespace edgeserve::app {
+namespace {
+
+constexpr char kUsage[] = R"(usage: edgeserve [options]
+
+Serves the TorchScript models of a model repository over the Open Inference
+Protocol (KServe v2) gRPC API.
+
+options:
+  --config FILE            daemon config (YAML); without it, built-in defaults
+  --address HOST:PORT      overrides server.address
+  --model-repository DIR   overrides repository.path
+  --log-level LEVEL        overrides log.level (trace, debug, info, warn, error)
+  --log-format text|json   overrides log.format
+  --check-config           check the daemon config and every model config, then exit
+  --version                print the version and exit
+  --help                   print this text and exit
+)";
+
+struct CommandLine {
+  std::string config_file;
+  std::string address;
+  std::string model_repository;
+  std::string log_level;
+  std::string log_format;
+  bool check_config = false;
+};
+
+// Exit codes: 0 success, 1 failure at start, 64 usage error (sysexits).
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 64;
+
+bool ParseCommandLine(int argc, char** argv, CommandLine* line, int* exit_code) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) {
+        std::cerr << "edgeserve: " << arg << " needs a value\n" << kUsage;
+        *exit_code = kExitUsage;
+        return false;
+      }
+      *out = argv[++i];
+      return true;
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
+      *exit_code = 0;
+      return false;
+    } else if (arg == "--version") {
+      std::cout << "edgeserve " << EDGESERVE_VERSION << " (LibTorch " << hal::TorchVersion() << ", gRPC "
+                << grpc::Version() << ")\n";
+      *exit_code = 0;
+      return false;
+    } else if (arg == "--check-config") {
+      line->check_config = true;
+    } else if (arg == "--config") {
+      if (!value(&line->config_file)) return false;
+    } else if (arg == "--address") {
+      if (!value(&line->address)) return false;
+    } else if (arg == "--model-repository") {
+      if (!value(&line->model_repository)) return false;
+    } else if (arg == "--log-level") {
+      if (!value(&line->log_level)) return false;
+    } else if (arg == "--log-format") {
+      if (!value(&line->log_format)) return false;
+    } else {
+      std::cerr << "edgeserve: unknown option '" << arg << "'\n" << kUsage;
+      *exit_code = kExitUsage;
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<DaemonConfig> ResolveConfig(const CommandLine& line) {
+  DaemonConfig config;
+  if (!line.config_file.empty()) {
+    absl::StatusOr<DaemonConfig> loaded = LoadDaemonConfig(line.config_file);
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+  }
+  if (!line.address.empty()) config.address = line.address;
+  if (!line.model_repository.empty()) config.model_repository = line.model_repository;
+  if (!line.log_level.empty()) config.log_level = line.log_level;
+  if (!line.log_format.empty()) {
+    if (line.log_format != "text" && line.log_format != "json") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--log-format: expected text or json, got '", line.log_format, "'"));
+    }
+    config.log_format = line.log_format == "json" ? core::LogFormat::kJson : core::LogFormat::kText;
+  }
+  if (config.intra_op_threads == 0) {
+    config.intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  return config;
+}
+
+// Parses every model config without loading a model: what --check-config does.
+int CheckModelConfigs(const DaemonConfig& config) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(config.model_repository, error)) {
+    std::cerr << "model repository '" << config.model_repository << "' is not a directory\n";
+    return kExitFailure;
+  }
+  int failures = 0;
+  for (const auto& entry : fs::directory_iterator(config.model_repository, error)) {
+    if (!entry.is_directory() || entry.path().filename().string().front() == '.') continue;
+    const std::string name = entry.path().filename().string();
+    absl::StatusOr<repository::ModelConfig> model = repository::LoadModelConfig(
+        (entry.path() / "config.yaml").string(), name, repository::ModelConfigLimits{config.max_batch_size});
+    if (model.ok()) {
+      std::cout << "model '" << name << "': ok\n";
+    } else {
+      ++failures;
+      std::cout << "model '" << name << "': " << model.status().message() << "\n";
+    }
+  }
+  return failures == 0 ? 0 : kExitFailure;
+}
+
+int Run(int argc, char** argv) {
+  // Every thread started from here on inherits the blocked signals, so only
+  // the sigwait below sees SIGTERM and SIGINT.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CommandLine line;
+  int exit_code = 0;
+  if (!ParseCommandLine(argc, argv, &line, &exit_code)) return exit_code;
+  absl::StatusOr<DaemonConfig> config = ResolveConfig(line);
+  if (!config.ok()) {
+    std::cerr << "edgeserve: bad configuration:\n" << config.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (absl::Status status = core::ConfigureLogging(config->log_level, config->log_format); !status.ok()) {
+    std::cerr << "edgeserve: " << status.message() << "\n";
+    return kExitFailure;
+  }
+  if (line.check_config) {
+    std::cout << "daemon config: ok\n";
+    return CheckModelConfigs(*config);
+  }
+
+  auto logger = core::Logger("app");
+  const auto started = std::chrono::steady_clock::now();
+  logger->info("edgeserve {} starting (LibTorch {}, gRPC {}); {} LibTorch threads per instance, {} inter-op",
+               EDGESERVE_VERSION, hal::TorchVersion(), grpc::Version(), config->intra_op_threads,
+               config->inter_op_threads);
+  hal::ConfigureTorchRuntime(config->inter_op_threads);
+
+  repository::RepositoryOptions repository_options;
+  repository_options.root = config->model_repository;
+  repository_options.limits.max_batch_size = config->max_batch_size;
+  repository_options.max_queue_size = static_cast<size_t>(config->max_queue_size);
+  repository_options.intra_op_threads = config->intra_op_threads;
+  absl::StatusOr<std::unique_ptr<repository::ModelRepository>> repository =
+      repository::ModelRepository::Load(repository_options);
+  if (!repository.ok()) {
+    logger->critical("{}", repository.status().message());
+    return kExitFailure;
+  }
+
+  server::InferenceService service(repository->get(),
+                                   server::ServiceOptions{"edgeserve", EDGESERVE_VERSION, config->strict_readiness});
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(config->address, grpc::InsecureServerCredentials(), &bound_port);
+  // Without this a second daemon on the same port would start and share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config->max_message_bytes));
+  builder.SetMaxSendMessageSize(static_cast<int>(config->max_message_bytes));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || bound_port == 0) {
+    logger->critical("cannot listen on {} (address in use or not local?)", config->address);
+    (*repository)->StopAll();
+    return kExitFailure;
+  }
+  size_t ready_models = 0;
+  for (const auto& model : (*repository)->models()) {
+    ready_models += model->state == repository::ModelState::kReady ? 1 : 0;
+  }
+  logger->info("serving on {} (port {}); {} of {} models ready; ready {:.2f} s after start", config->address,
+               bound_port, ready_models, (*repository)->models().size(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  logger->info("{} received: refusing new requests, finishing those in flight (at most {} s)",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", config->shutdown_timeout_s);
+  service.BeginShutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config->shutdown_timeout_s));
+  (*repository)->StopAll();
+  logger->info("stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace edgeserve::app
+
+int main(int argc, char** argv) { return edgeserve::app::Run(argc, argv); }

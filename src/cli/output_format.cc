@@ -1,0 +1,144 @@
+#include "output_format.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace edgeserve::cli {
+namespace {
+
+std::vector<int64_t> ShapeOf(const google::protobuf::RepeatedField<int64_t>& dims) {
+  return std::vector<int64_t>(dims.begin(), dims.end());
+}
+
+std::string FormatDuration(const inference::StatisticDuration& duration) {
+  std::string line = absl::StrCat("count ", duration.count());
+  if (duration.count() != 0) {
+    absl::StrAppendFormat(&line, " avg %.1f us",
+                          static_cast<double>(duration.ns()) / duration.count() / 1000.0);
+  }
+  return line;
+}
+
+std::string FormatEpochMillis(uint64_t millis) {
+  if (millis == 0) return "never";
+  const std::time_t seconds = static_cast<std::time_t>(millis / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%S", &utc);
+  return absl::StrFormat("%s.%03dZ", buffer, millis % 1000);
+}
+
+}  // namespace
+
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i != 0) line.append(2, ' ');
+      line += row[i];
+      if (i + 1 < row.size()) line.append(widths[i] - row[i].size(), ' ');
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    absl::StrAppend(&out, line, "\n");
+  }
+  return out;
+}
+
+std::string FormatTensor(absl::string_view name, const Tensor& tensor) {
+  std::string out = absl::StrCat("output ", name, ": ", DatatypeName(tensor.datatype), " ",
+                                 ShapeToString(tensor.shape), "\n");
+  const int64_t count = static_cast<int64_t>(tensor.data.size() / ElementSize(tensor.datatype));
+  std::vector<std::string> values;
+  for (int64_t i = 0; i < std::min(count, kPrintedElements); ++i) {
+    values.push_back(ElementToString(tensor, i));
+  }
+  if (count > kPrintedElements) values.push_back("...");
+  absl::StrAppend(&out, "  values: [", absl::StrJoin(values, ", "), "] (", count,
+                  count == 1 ? " element" : " elements", ")\n");
+
+  if (IsFloating(tensor.datatype) && tensor.shape.size() == 2 && tensor.shape[0] > 0 &&
+      tensor.shape[1] > 0) {
+    const int64_t row = tensor.shape[1];
+    int64_t argmin = 0;
+    int64_t argmax = 0;
+    for (int64_t i = 1; i < row; ++i) {
+      const double value = ElementAsDouble(tensor, i);
+      if (value < ElementAsDouble(tensor, argmin)) argmin = i;
+      if (value > ElementAsDouble(tensor, argmax)) argmax = i;
+    }
+    absl::StrAppend(&out, "  first row: min ", ElementToString(tensor, argmin), " max ",
+                    ElementToString(tensor, argmax), " argmax ", argmax, "\n");
+  }
+  return out;
+}
+
+std::string FormatServerMetadata(const inference::ServerMetadataResponse& metadata) {
+  return absl::StrCat(
+      "name: ", metadata.name(), "\nversion: ", metadata.version(), "\nextensions: ",
+      metadata.extensions().empty() ? "(none)" : absl::StrJoin(metadata.extensions(), ", "), "\n");
+}
+
+std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& index) {
+  if (index.models().empty()) return "no models\n";
+  std::vector<std::vector<std::string>> rows = {{"NAME", "VERSION", "STATE", "REASON"}};
+  for (const auto& model : index.models()) {
+    rows.push_back({model.name(), model.version(), model.state(), model.reason()});
+  }
+  return FormatTable(rows);
+}
+
+std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata) {
+  std::string out = absl::StrCat("model: ", metadata.name(), "\nplatform: ", metadata.platform(),
+                                 "\nversions: ", absl::StrJoin(metadata.versions(), ", "), "\n");
+  const auto tensors = [](const auto& list) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& tensor : list) {
+      rows.push_back(
+          {"  " + tensor.name(), tensor.datatype(), ShapeToString(ShapeOf(tensor.shape()))});
+    }
+    return FormatTable(rows);
+  };
+  absl::StrAppend(&out, "inputs:\n", tensors(metadata.inputs()), "outputs:\n",
+                  tensors(metadata.outputs()));
+  return out;
+}
+
+std::string FormatModelStatistics(const inference::ModelStatisticsResponse& statistics) {
+  if (statistics.model_stats().empty()) return "no statistics\n";
+  std::string out;
+  for (const auto& model : statistics.model_stats()) {
+    const auto& stats = model.inference_stats();
+    absl::StrAppend(&out, "model ", model.name(), " version ", model.version(), "\n",
+                    "  inference_count ", model.inference_count(), "\n", "  execution_count ",
+                    model.execution_count(), "\n", "  last_inference ",
+                    FormatEpochMillis(model.last_inference()), "\n");
+    absl::StrAppend(&out, FormatTable({
+                              {"  success", FormatDuration(stats.success())},
+                              {"  fail", FormatDuration(stats.fail())},
+                              {"  queue", FormatDuration(stats.queue())},
+                              {"  compute_input", FormatDuration(stats.compute_input())},
+                              {"  compute_infer", FormatDuration(stats.compute_infer())},
+                              {"  compute_output", FormatDuration(stats.compute_output())},
+                          }));
+    for (const auto& batch : model.batch_stats()) {
+      absl::StrAppend(&out, "  batch_size ", batch.batch_size(), ": compute_input ",
+                      FormatDuration(batch.compute_input()), ", compute_infer ",
+                      FormatDuration(batch.compute_infer()), ", compute_output ",
+                      FormatDuration(batch.compute_output()), "\n");
+    }
+  }
+  return out;
+}
+
+}  // namespace edgeserve::cli

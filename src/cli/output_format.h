@@ -1,0 +1,35 @@
+// How edgeserve-cli prints what the server answers. Every function returns
+// complete lines, each ending in '\n'.
+#ifndef EDGESERVE_CLI_OUTPUT_FORMAT_H_
+#define EDGESERVE_CLI_OUTPUT_FORMAT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "grpc_service.pb.h"
+#include "host_tensor.h"
+
+namespace edgeserve::cli {
+
+// How many leading elements of a tensor are printed.
+inline constexpr int64_t kPrintedElements = 16;
+
+// Columns left-aligned, two spaces apart, no trailing spaces.
+std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+
+// "output NAME: DATATYPE [shape]", the first kPrintedElements values with the
+// element count and, for a 2-D floating tensor (a classifier's logits), the
+// minimum, maximum and argmax of its first row.
+std::string FormatTensor(absl::string_view name, const Tensor& tensor);
+
+std::string FormatServerMetadata(const inference::ServerMetadataResponse& metadata);
+std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& index);
+std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata);
+// Durations are printed as averages per count, in microseconds.
+std::string FormatModelStatistics(const inference::ModelStatisticsResponse& statistics);
+
+}  // namespace edgeserve::cli
+
+#endif  // EDGESERVE_CLI_OUTPUT_FORMAT_H_

@@ -1,0 +1,97 @@
+#include "edgeserve/repository/model_config.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "edgeserve/core/config_reader.h"
+
+namespace edgeserve::repository {
+namespace {
+
+void ReadTensors(core::ConfigReader& parent, const std::string& key,
+                 std::vector<core::TensorSpec>* tensors) {
+  if (!parent.Has(key)) {
+    parent.Error(key, "required: list each tensor as {name, datatype, shape}");
+    return;
+  }
+  std::set<std::string> names;
+  for (core::ConfigReader& element : parent.Sequence(key)) {
+    core::TensorSpec spec;
+    std::string datatype;
+    element.String("name", &spec.name);
+    element.String("datatype", &datatype);
+    element.IntList("shape", &spec.shape);
+    if (spec.name.empty()) element.Error("name", "required and must not be empty");
+    if (!names.insert(spec.name).second) {
+      element.Error("name", absl::StrCat("'", spec.name, "' is used twice in ", key));
+    }
+    if (datatype.empty()) {
+      element.Error("datatype", absl::StrCat("required: one of ", core::DataTypeNames()));
+    } else if (auto parsed = core::DataTypeFromName(datatype)) {
+      spec.datatype = *parsed;
+      if (*parsed == core::DataType::kBytes) {
+        element.Error("datatype", "BYTES tensors are not supported by the torchscript platform");
+      }
+    } else {
+      element.Error("datatype", absl::StrCat("unknown datatype '", datatype, "'; expected one of ",
+                                             core::DataTypeNames()));
+    }
+    if (!element.Has("shape")) element.Error("shape", "required, for example [3, 224, 224]");
+    for (int64_t dim : spec.shape) {
+      if (dim < 1 && dim != -1) {
+        element.Error("shape", absl::StrCat("dimensions must be positive or -1 (any size), got ", dim));
+        break;
+      }
+    }
+    parent.Merge(element.Finish());
+    tensors->push_back(std::move(spec));
+  }
+  if (tensors->empty() && parent.Has(key)) parent.Error(key, "must list at least one tensor");
+}
+
+}  // namespace
+
+absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::string& model_name,
+                                            const ModelConfigLimits& limits) {
+  YAML::Node root;
+  if (absl::Status status = core::LoadYamlFile(file, &root); !status.ok()) return status;
+  core::ConfigReader reader(root, file, "");
+  ModelConfig config;
+  config.name = model_name;
+  std::string declared_name = model_name;
+  reader.String("name", &declared_name);
+  if (declared_name != model_name) {
+    reader.Error("name", absl::StrCat("'", declared_name, "' differs from the model's folder name '",
+                                      model_name, "'"));
+  }
+  if (!reader.Has("platform")) reader.Error("platform", "required: torchscript");
+  reader.Choice("platform", &config.platform, {"torchscript"});
+  reader.Int("max_batch_size", &config.max_batch_size, 0, limits.max_batch_size);
+  ReadTensors(reader, "inputs", &config.inputs);
+  ReadTensors(reader, "outputs", &config.outputs);
+  std::string optimization = "auto";
+  reader.Choice("optimization", &optimization, {"auto", "optimize", "none"});
+  config.optimization = optimization == "optimize" ? Optimization::kOptimize
+                        : optimization == "none"   ? Optimization::kNone
+                                                   : Optimization::kAuto;
+  if (absl::Status status = reader.Finish(); !status.ok()) return status;
+  return config;
+}
+
+core::Shape ClientShape(const ModelConfig& config, const core::TensorSpec& spec) {
+  core::Shape shape;
+  if (config.max_batch_size > 0) shape.push_back(-1);
+  shape.insert(shape.end(), spec.shape.begin(), spec.shape.end());
+  return shape;
+}
+
+absl::string_view OptimizationName(Optimization optimization) {
+  switch (optimization) {
+    case Optimization::kOptimize: return "optimize";
+    case Optimization::kNone: return "none";
+    case Optimization::kAuto: break;
+  }
+  return "auto";
+}
+
+}  // namespace edgeserve::repository

@@ -1,0 +1,136 @@
+#include "edgeserve/repository/model_repository.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "edgeserve/core/logging.h"
+#include "edgeserve/hal/torch_executor.h"
+
+namespace edgeserve::repository {
+namespace {
+
+namespace fs = std::filesystem;
+
+hal::TorchOptimization ToTorchOptimization(Optimization optimization) {
+  switch (optimization) {
+    case Optimization::kOptimize: return hal::TorchOptimization::kOptimize;
+    case Optimization::kNone: return hal::TorchOptimization::kNone;
+    case Optimization::kAuto: break;
+  }
+  return hal::TorchOptimization::kAuto;
+}
+
+// Numeric version folders, ascending by number.
+std::vector<std::string> FindVersions(const fs::path& model_dir) {
+  std::vector<std::pair<uint64_t, std::string>> numbered;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(model_dir, error)) {
+    uint64_t number = 0;
+    const std::string name = entry.path().filename().string();
+    if (entry.is_directory(error) && absl::SimpleAtoi(name, &number)) numbered.emplace_back(number, name);
+  }
+  std::sort(numbered.begin(), numbered.end());
+  std::vector<std::string> versions;
+  for (auto& [number, name] : numbered) versions.push_back(std::move(name));
+  return versions;
+}
+
+std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const RepositoryOptions& options) {
+  auto logger = core::Logger("repository");
+  auto model = std::make_shared<LoadedModel>();
+  model->name = model_dir.filename().string();
+  model->versions = FindVersions(model_dir);
+  auto fail = [&](std::string reason) {
+    model->reason = std::move(reason);
+    logger->error("model '{}' is unavailable: {}", model->name, model->reason);
+    return model;
+  };
+
+  absl::StatusOr<ModelConfig> config =
+      LoadModelConfig((model_dir / "config.yaml").string(), model->name, options.limits);
+  if (!config.ok()) return fail(std::string(config.status().message()));
+  model->config = *std::move(config);
+  if (model->versions.empty()) {
+    return fail(absl::StrCat("no version folder (a number, such as ", (model_dir / "1").string(),
+                             ") holding model.pt"));
+  }
+  model->version = model->versions.back();
+
+  hal::TorchModelSpec spec;
+  spec.model_file = (model_dir / model->version / "model.pt").string();
+  spec.inputs = model->config.inputs;
+  spec.outputs = model->config.outputs;
+  spec.max_batch_size = model->config.max_batch_size;
+  spec.optimization = ToTorchOptimization(model->config.optimization);
+  spec.intra_op_threads = options.intra_op_threads;
+  hal::TorchLoadReport report;
+  const auto started = core::Clock::now();
+  absl::StatusOr<std::unique_ptr<hal::Executor>> executor = hal::LoadTorchCpuExecutor(spec, &report);
+  if (!executor.ok()) return fail(absl::StrCat("version ", model->version, ": ", executor.status().message()));
+  model->device = (*executor)->DeviceName();
+
+  std::vector<std::unique_ptr<hal::Executor>> executors;
+  executors.push_back(*std::move(executor));
+  model->scheduler = std::make_unique<scheduler::ModelScheduler>(
+      scheduler::SchedulerOptions{model->name, options.max_queue_size}, std::move(executors),
+      model->statistics.get());
+  model->state = ModelState::kReady;
+  const double load_ms = std::chrono::duration<double, std::milli>(core::Clock::now() - started).count();
+  std::string preparation = report.optimized ? "frozen and optimised" : "as loaded";
+  if (report.as_loaded_ms > 0 && report.optimized_ms > 0) {
+    absl::StrAppend(&preparation, absl::StrFormat(": warm-up forward %.3f ms as loaded, %.3f ms optimised",
+                                                  report.as_loaded_ms, report.optimized_ms));
+  }
+  logger->info("model '{}' version {} ready on {} in {:.0f} ms ({})", model->name, model->version, model->device,
+               load_ms, preparation);
+  return model;
+}
+
+}  // namespace
+
+ModelRepository::ModelRepository(std::vector<std::shared_ptr<const LoadedModel>> models)
+    : models_(std::move(models)) {}
+
+absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(const RepositoryOptions& options) {
+  std::error_code error;
+  if (!fs::is_directory(options.root, error)) {
+    return absl::NotFoundError(absl::StrCat("model repository '", options.root, "' is not a directory"));
+  }
+  std::vector<fs::path> model_dirs;
+  for (const auto& entry : fs::directory_iterator(options.root, error)) {
+    if (entry.is_directory(error) && entry.path().filename().string().front() != '.') {
+      model_dirs.push_back(entry.path());
+    }
+  }
+  if (error) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("model repository '", options.root, "' cannot be read: ", error.message()));
+  }
+  std::sort(model_dirs.begin(), model_dirs.end());
+  std::vector<std::shared_ptr<const LoadedModel>> models;
+  for (const fs::path& dir : model_dirs) models.push_back(LoadModel(dir, options));
+  return std::unique_ptr<ModelRepository>(new ModelRepository(std::move(models)));
+}
+
+std::shared_ptr<const LoadedModel> ModelRepository::Find(absl::string_view name) const {
+  auto found = std::lower_bound(models_.begin(), models_.end(), name,
+                                [](const auto& model, absl::string_view key) { return model->name < key; });
+  if (found == models_.end() || (*found)->name != name) return nullptr;
+  return *found;
+}
+
+bool ModelRepository::AllReady() const {
+  return std::all_of(models_.begin(), models_.end(),
+                     [](const auto& model) { return model->state == ModelState::kReady; });
+}
+
+void ModelRepository::StopAll() {
+  for (const auto& model : models_) {
+    if (model->scheduler) model->scheduler->Stop();
+  }
+}
+
+}  // namespace edgeserve::repository

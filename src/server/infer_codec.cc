@@ -1,0 +1,150 @@
+#include "edgeserve/server/infer_codec.h"
+
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+
+namespace edgeserve::server {
+namespace {
+
+using inference::InferTensorContents;
+
+// Converts typed protobuf values into the tensor's native bytes, checking
+// that each value fits the narrower element type.
+template <typename Element, typename Values>
+absl::Status ConvertValues(const Values& values, absl::string_view input, absl::string_view field, std::string* out) {
+  out->resize(static_cast<size_t>(values.size()) * sizeof(Element));
+  char* cursor = out->data();
+  for (const auto value : values) {
+    if constexpr (std::is_integral_v<Element> && !std::is_same_v<Element, bool>) {
+      if (value < std::numeric_limits<Element>::min() || value > std::numeric_limits<Element>::max()) {
+        return absl::InvalidArgumentError(absl::StrCat("input '", input, "': value ", value, " in contents.", field,
+                                                       " does not fit the input's datatype"));
+      }
+    }
+    const Element element = static_cast<Element>(value);
+    std::memcpy(cursor, &element, sizeof(Element));
+    cursor += sizeof(Element);
+  }
+  return absl::OkStatus();
+}
+
+// The typed field that carries `type`, its length, and the conversion.
+absl::Status ConvertContents(const InferTensorContents& contents, core::DataType type, absl::string_view input,
+                             int64_t expected_count, std::string* out) {
+  auto check_count = [&](int size, absl::string_view field) -> absl::Status {
+    if (size != expected_count) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input, "': its shape needs ", expected_count,
+                                                     " values in contents.", field, ", got ", size));
+    }
+    return absl::OkStatus();
+  };
+  absl::Status status;
+  switch (type) {
+    case core::DataType::kBool:
+      if (status = check_count(contents.bool_contents_size(), "bool_contents"); !status.ok()) return status;
+      return ConvertValues<bool>(contents.bool_contents(), input, "bool_contents", out);
+    case core::DataType::kUint8:
+      if (status = check_count(contents.uint_contents_size(), "uint_contents"); !status.ok()) return status;
+      return ConvertValues<uint8_t>(contents.uint_contents(), input, "uint_contents", out);
+    case core::DataType::kInt8:
+      if (status = check_count(contents.int_contents_size(), "int_contents"); !status.ok()) return status;
+      return ConvertValues<int8_t>(contents.int_contents(), input, "int_contents", out);
+    case core::DataType::kInt16:
+      if (status = check_count(contents.int_contents_size(), "int_contents"); !status.ok()) return status;
+      return ConvertValues<int16_t>(contents.int_contents(), input, "int_contents", out);
+    case core::DataType::kInt32:
+      if (status = check_count(contents.int_contents_size(), "int_contents"); !status.ok()) return status;
+      return ConvertValues<int32_t>(contents.int_contents(), input, "int_contents", out);
+    case core::DataType::kInt64:
+      if (status = check_count(contents.int64_contents_size(), "int64_contents"); !status.ok()) return status;
+      return ConvertValues<int64_t>(contents.int64_contents(), input, "int64_contents", out);
+    case core::DataType::kFp32:
+      if (status = check_count(contents.fp32_contents_size(), "fp32_contents"); !status.ok()) return status;
+      return ConvertValues<float>(contents.fp32_contents(), input, "fp32_contents", out);
+    case core::DataType::kFp64:
+      if (status = check_count(contents.fp64_contents_size(), "fp64_contents"); !status.ok()) return status;
+      return ConvertValues<double>(contents.fp64_contents(), input, "fp64_contents", out);
+    case core::DataType::kFp16:
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", input, "': FP16 has no typed contents field; send it in raw_input_contents"));
+    case core::DataType::kBytes:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("input '", input, "': BYTES tensors are not supported by the torchscript platform"));
+}
+
+}  // namespace
+
+absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, core::InferenceRequest* request) {
+  request->id = message.id();
+  const bool raw = message.raw_input_contents_size() > 0;
+  if (raw && message.raw_input_contents_size() != message.inputs_size()) {
+    return absl::InvalidArgumentError(absl::StrCat("raw_input_contents has ", message.raw_input_contents_size(),
+                                                   " entries for ", message.inputs_size(),
+                                                   " inputs; give one per input, in the order of inputs"));
+  }
+  request->inputs.clear();
+  request->inputs.reserve(static_cast<size_t>(message.inputs_size()));
+  request->converted_inputs.clear();
+  request->converted_inputs.reserve(raw ? 0 : static_cast<size_t>(message.inputs_size()));
+  for (int i = 0; i < message.inputs_size(); ++i) {
+    const auto& input = message.inputs(i);
+    core::TensorView& view = request->inputs.emplace_back();
+    view.name = input.name();
+    if (input.name().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("inputs[", i, "] has no name"));
+    }
+    auto datatype = core::DataTypeFromName(input.datatype());
+    if (!datatype) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': unknown datatype '",
+                                                     input.datatype(), "'; expected one of ",
+                                                     core::DataTypeNames()));
+    }
+    view.datatype = *datatype;
+    view.shape.assign(input.shape().begin(), input.shape().end());
+    const int64_t elements = core::ElementCount(view.shape);
+    if (elements < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "': shape ",
+                                                     core::ShapeToString(view.shape),
+                                                     " has a negative dimension or too many elements"));
+    }
+    if (raw) {
+      if (input.has_contents()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input '", input.name(), "' sets contents while the request uses raw_input_contents; use one or the other"));
+      }
+      view.data = message.raw_input_contents(i);
+    } else if (input.has_contents()) {
+      std::string& bytes = request->converted_inputs.emplace_back();
+      if (absl::Status status = ConvertContents(input.contents(), view.datatype, input.name(), elements, &bytes);
+          !status.ok()) {
+        return status;
+      }
+      view.data = bytes;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("input '", input.name(), "' has no data: set raw_input_contents or the input's contents"));
+    }
+  }
+  request->requested_outputs.clear();
+  for (const auto& output : message.outputs()) request->requested_outputs.push_back(output.name());
+  return absl::OkStatus();
+}
+
+void EncodeInferOutputs(const std::vector<core::TensorSpec>& specs, const core::InferenceRequest& request,
+                        std::vector<core::Tensor> outputs, inference::ModelInferResponse* response) {
+  for (size_t index : request.output_indices) {
+    core::Tensor& tensor = outputs[index];
+    auto* output = response->add_outputs();
+    output->set_name(specs[index].name);
+    output->set_datatype(std::string(core::DataTypeName(tensor.datatype)));
+    for (int64_t dim : tensor.shape) output->add_shape(dim);
+    *response->add_raw_output_contents() = std::move(tensor.data);
+  }
+}
+
+}  // namespace edgeserve::server

@@ -1,0 +1,222 @@
+#include "edgeserve/server/inference_service.h"
+
+#include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "edgeserve/core/logging.h"
+#include "edgeserve/server/infer_codec.h"
+#include "edgeserve/server/request_validation.h"
+#include "edgeserve/server/status_mapping.h"
+
+namespace edgeserve::server {
+namespace {
+
+using repository::LoadedModel;
+using repository::ModelState;
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// The model and version a request names: NOT_FOUND for an unknown model or a
+// version that is not the one served.
+absl::StatusOr<std::shared_ptr<const LoadedModel>> ResolveModel(const repository::ModelRepository& repository,
+                                                                const std::string& name, const std::string& version) {
+  std::shared_ptr<const LoadedModel> model = repository.Find(name);
+  if (!model) return absl::NotFoundError(absl::StrCat("model '", name, "' not found in the repository"));
+  if (!version.empty() && version != model->version) {
+    return absl::NotFoundError(absl::StrCat("model '", name, "' version '", version, "' is not loaded; ",
+                                            model->version.empty() ? std::string("no version is served")
+                                                                   : absl::StrCat("version ", model->version,
+                                                                                  " is served")));
+  }
+  return model;
+}
+
+uint64_t NanosSince(core::Clock::time_point start) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(core::Clock::now() - start).count());
+}
+
+void FillDuration(const core::DurationStat& from, inference::StatisticDuration* to) {
+  to->set_count(from.count);
+  to->set_ns(from.ns);
+}
+
+// One ModelInfer call from decoding to the reactor's Finish. It keeps the
+// model version alive while the request is queued or running.
+struct InferCall {
+  std::shared_ptr<const LoadedModel> model;
+  core::InferenceRequest request;
+  grpc::ServerUnaryReactor* reactor = nullptr;
+  inference::ModelInferResponse* response = nullptr;
+};
+
+void FinishInfer(std::unique_ptr<InferCall> call, absl::StatusOr<std::vector<core::Tensor>> outputs) {
+  const uint64_t duration_ns = NanosSince(call->request.received);
+  core::ModelStatistics& statistics = *call->model->statistics;
+  if (!outputs.ok()) {
+    statistics.RecordFailure(duration_ns);
+    call->reactor->Finish(ToGrpcStatus(outputs.status()));
+    return;
+  }
+  EncodeInferOutputs(call->model->config.outputs, call->request, *std::move(outputs), call->response);
+  statistics.RecordSuccess(static_cast<uint64_t>(call->request.batch_size), duration_ns);
+  call->reactor->Finish(grpc::Status::OK);
+}
+
+}  // namespace
+
+InferenceService::InferenceService(const repository::ModelRepository* repository, ServiceOptions options)
+    : repository_(repository), options_(std::move(options)) {}
+
+grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
+                                                       const inference::ServerLiveRequest*,
+                                                       inference::ServerLiveResponse* response) {
+  response->set_live(true);
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ServerReady(grpc::CallbackServerContext* context,
+                                                        const inference::ServerReadyRequest*,
+                                                        inference::ServerReadyResponse* response) {
+  response->set_ready(!shutting_down_ && (!options_.strict_readiness || repository_->AllReady()));
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerContext* context,
+                                                       const inference::ModelReadyRequest* request,
+                                                       inference::ModelReadyResponse* response) {
+  auto model = ResolveModel(*repository_, request->name(), request->version());
+  if (!model.ok()) return FinishNow(context, model.status());
+  response->set_ready((*model)->state == ModelState::kReady && !shutting_down_);
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ServerMetadata(grpc::CallbackServerContext* context,
+                                                           const inference::ServerMetadataRequest*,
+                                                           inference::ServerMetadataResponse* response) {
+  response->set_name(options_.server_name);
+  response->set_version(options_.server_version);
+  response->add_extensions("model_repository");
+  response->add_extensions("statistics");
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelMetadata(grpc::CallbackServerContext* context,
+                                                          const inference::ModelMetadataRequest* request,
+                                                          inference::ModelMetadataResponse* response) {
+  auto model = ResolveModel(*repository_, request->name(), request->version());
+  if (!model.ok()) return FinishNow(context, model.status());
+  const LoadedModel& loaded = **model;
+  if (loaded.state != ModelState::kReady) {
+    return FinishNow(context, absl::UnavailableError(
+                                  absl::StrCat("model '", loaded.name, "' is not ready: ", loaded.reason)));
+  }
+  response->set_name(loaded.name);
+  response->add_versions(loaded.version);
+  response->set_platform(loaded.config.platform);
+  auto describe = [&](const core::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
+    out->set_name(spec.name);
+    out->set_datatype(std::string(core::DataTypeName(spec.datatype)));
+    for (int64_t dim : repository::ClientShape(loaded.config, spec)) out->add_shape(dim);
+  };
+  for (const auto& input : loaded.config.inputs) describe(input, response->add_inputs());
+  for (const auto& output : loaded.config.outputs) describe(output, response->add_outputs());
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
+                                                       const inference::ModelInferRequest* request,
+                                                       inference::ModelInferResponse* response) {
+  const auto received = core::Clock::now();
+  auto model = ResolveModel(*repository_, request->model_name(), request->model_version());
+  if (!model.ok()) return FinishNow(context, model.status());
+  if ((*model)->state != ModelState::kReady) {
+    return FinishNow(context, absl::UnavailableError(absl::StrCat("model '", (*model)->name,
+                                                                  "' is not ready: ", (*model)->reason)));
+  }
+  auto call = std::make_unique<InferCall>();
+  call->model = *std::move(model);
+  call->request.received = received;
+  call->reactor = context->DefaultReactor();
+  call->response = response;
+  absl::Status status = DecodeInferRequest(*request, &call->request);
+  if (status.ok()) status = ValidateRequest(call->model->config, &call->request);
+  if (!status.ok()) {
+    core::Logger("server")->warn("model '{}' request '{}' rejected: {}", call->model->name, request->id(),
+                                 status.message());
+    call->model->statistics->RecordFailure(NanosSince(received));
+    call->reactor->Finish(ToGrpcStatus(status));
+    return call->reactor;
+  }
+  response->set_model_name(call->model->name);
+  response->set_model_version(call->model->version);
+  response->set_id(request->id());
+  grpc::ServerUnaryReactor* reactor = call->reactor;
+  InferCall* raw_call = call.release();  // owned by the completion from here on
+  raw_call->model->scheduler->Enqueue(&raw_call->request,
+                                      [raw_call](absl::StatusOr<std::vector<core::Tensor>> outputs) {
+                                        FinishInfer(std::unique_ptr<InferCall>(raw_call), std::move(outputs));
+                                      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelStatistics(grpc::CallbackServerContext* context,
+                                                            const inference::ModelStatisticsRequest* request,
+                                                            inference::ModelStatisticsResponse* response) {
+  std::vector<std::shared_ptr<const LoadedModel>> selected;
+  if (request->name().empty()) {
+    for (const auto& model : repository_->models()) {
+      if (model->state == ModelState::kReady) selected.push_back(model);
+    }
+  } else {
+    auto model = ResolveModel(*repository_, request->name(), request->version());
+    if (!model.ok()) return FinishNow(context, model.status());
+    selected.push_back(*std::move(model));
+  }
+  for (const auto& model : selected) {
+    const core::ModelStatisticsSnapshot snapshot = model->statistics->Snapshot();
+    auto* stats = response->add_model_stats();
+    stats->set_name(model->name);
+    stats->set_version(model->version);
+    stats->set_last_inference(snapshot.last_inference_ms);
+    stats->set_inference_count(snapshot.inference_count);
+    stats->set_execution_count(snapshot.execution_count);
+    auto* inference_stats = stats->mutable_inference_stats();
+    FillDuration(snapshot.success, inference_stats->mutable_success());
+    FillDuration(snapshot.fail, inference_stats->mutable_fail());
+    FillDuration(snapshot.queue, inference_stats->mutable_queue());
+    FillDuration(snapshot.compute_input, inference_stats->mutable_compute_input());
+    FillDuration(snapshot.compute_infer, inference_stats->mutable_compute_infer());
+    FillDuration(snapshot.compute_output, inference_stats->mutable_compute_output());
+    for (const auto& [batch_size, batch] : snapshot.batches) {
+      auto* batch_stats = stats->add_batch_stats();
+      batch_stats->set_batch_size(batch_size);
+      FillDuration(batch.compute_input, batch_stats->mutable_compute_input());
+      FillDuration(batch.compute_infer, batch_stats->mutable_compute_infer());
+      FillDuration(batch.compute_output, batch_stats->mutable_compute_output());
+    }
+  }
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(grpc::CallbackServerContext* context,
+                                                            const inference::RepositoryIndexRequest* request,
+                                                            inference::RepositoryIndexResponse* response) {
+  for (const auto& model : repository_->models()) {
+    const bool ready = model->state == ModelState::kReady;
+    if (request->ready() && !ready) continue;
+    auto* entry = response->add_models();
+    entry->set_name(model->name);
+    entry->set_version(model->version);
+    entry->set_state(ready ? "READY" : "UNAVAILABLE");
+    entry->set_reason(model->reason);
+  }
+  return FinishNow(context, absl::OkStatus());
+}
+
+}  // namespace edgeserve::server

@@ -1,0 +1,99 @@
+#include "host_tensor.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "cli_test_util.h"
+#include "gtest/gtest.h"
+
+namespace edgeserve::cli {
+namespace {
+
+TEST(CliHostTensorTest, ParsesEveryProtocolDatatypeWithItsSize) {
+  const std::vector<std::pair<std::string, size_t>> expected = {
+      {"BOOL", 1},  {"UINT8", 1}, {"INT8", 1}, {"INT16", 2}, {"INT32", 4},
+      {"INT64", 8}, {"FP16", 2},  {"FP32", 4}, {"FP64", 8}};
+  for (const auto& [name, size] : expected) {
+    absl::StatusOr<Datatype> datatype = ParseDatatype(name);
+    ASSERT_TRUE(datatype.ok()) << name;
+    EXPECT_EQ(DatatypeName(*datatype), name);
+    EXPECT_EQ(ElementSize(*datatype), size) << name;
+  }
+}
+
+TEST(CliHostTensorTest, RefusesBytesSayingSo) {
+  absl::StatusOr<Datatype> datatype = ParseDatatype("BYTES");
+  ASSERT_FALSE(datatype.ok());
+  EXPECT_EQ(datatype.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_TRUE(Contains(datatype.status().message(), "BYTES is not supported"));
+}
+
+TEST(CliHostTensorTest, RefusesUnknownDatatype) {
+  absl::StatusOr<Datatype> datatype = ParseDatatype("fp32");
+  ASSERT_FALSE(datatype.ok());
+  EXPECT_TRUE(Contains(datatype.status().message(), "'fp32'"));
+}
+
+TEST(CliHostTensorTest, OnlyFloatingTypesAreFloating) {
+  EXPECT_TRUE(IsFloating(Datatype::kFp16));
+  EXPECT_TRUE(IsFloating(Datatype::kFp32));
+  EXPECT_TRUE(IsFloating(Datatype::kFp64));
+  EXPECT_FALSE(IsFloating(Datatype::kInt64));
+  EXPECT_FALSE(IsFloating(Datatype::kBool));
+}
+
+TEST(CliHostTensorTest, ConvertsHalfPrecision) {
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(FloatToHalf(-2.0f), 0xc000);
+  EXPECT_EQ(FloatToHalf(0.5f), 0x3800);
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
+  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -26)), 0x0000);  // underflows to zero
+  EXPECT_EQ(FloatToHalf(1e6f), 0x7c00);                   // overflows to infinity
+  EXPECT_EQ(FloatToHalf(-std::numeric_limits<float>::infinity()), 0xfc00);
+  // Ties round to even: 1 + 2^-11 lies halfway between 1 and 1 + 2^-10.
+  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3c00);
+  EXPECT_EQ(FloatToHalf(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
+
+  EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
+  EXPECT_EQ(HalfToFloat(0xc000), -2.0f);
+  EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);
+  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));
+  EXPECT_EQ(HalfToFloat(0x8000), -0.0f);
+  EXPECT_TRUE(std::isinf(HalfToFloat(0x7c00)));
+  EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(std::nanf("")))));
+}
+
+TEST(CliHostTensorTest, CountsElements) {
+  EXPECT_EQ(ElementCount({}).value(), 1);
+  EXPECT_EQ(ElementCount({3}).value(), 3);
+  EXPECT_EQ(ElementCount({2, 3}).value(), 6);
+  EXPECT_EQ(ElementCount({4, 0, 5}).value(), 0);
+}
+
+TEST(CliHostTensorTest, RefusesNegativeAndOverflowingShapes) {
+  absl::StatusOr<int64_t> negative = ElementCount({-1, 3});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_TRUE(Contains(negative.status().message(), "[-1, 3]"));
+  EXPECT_FALSE(ElementCount({int64_t{1} << 40, int64_t{1} << 40}).ok());
+}
+
+TEST(CliHostTensorTest, PrintsElements) {
+  Tensor integers{Datatype::kInt64, {2}, Bytes<int64_t>({-9007199254740993, 4})};
+  EXPECT_EQ(ElementToString(integers, 0), "-9007199254740993");  // exact, beyond double
+  Tensor flags{Datatype::kBool, {2}, Bytes<uint8_t>({1, 0})};
+  EXPECT_EQ(ElementToString(flags, 0), "true");
+  EXPECT_EQ(ElementToString(flags, 1), "false");
+  Tensor bytes{Datatype::kInt8, {1}, Bytes<int8_t>({-3})};
+  EXPECT_EQ(ElementToString(bytes, 0), "-3");
+  Tensor halves{Datatype::kFp16, {1}, Bytes<uint16_t>({0x3e00})};
+  EXPECT_EQ(ElementToString(halves, 0), "1.5");
+  EXPECT_EQ(ElementAsDouble(halves, 0), 1.5);
+  Tensor floats{Datatype::kFp32, {1}, Bytes<float>({0.125f})};
+  EXPECT_EQ(ElementToString(floats, 0), "0.125");
+}
+
+}  // namespace
+}  // namespace edgeserve::cli

@@ -1,0 +1,480 @@
+// The Open Inference Protocol end to end: a real daemon process on the test
+// models, every RPC through a real gRPC channel.
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+
+#include "e2e/daemon_process.h"
+
+namespace edgeserve::testing {
+namespace {
+
+using inference::ModelInferRequest;
+using inference::ModelInferResponse;
+
+constexpr int kMaxMessageBytes = 4 << 20;
+
+class InferenceApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string dir = MakeTempDir("edgeserve-api-");
+    WriteFile(dir + "/edgeserve.yaml", "server:\n  max_message_bytes: " + std::to_string(kMaxMessageBytes) +
+                                           "\nrepository:\n  path: " EDGESERVE_TEST_MODELS
+                                           "\nthreads:\n  intra_op: 1\n  inter_op: 1\n");
+    daemon_ = new DaemonProcess({"--config", dir + "/edgeserve.yaml"});
+    ASSERT_TRUE(daemon_->WaitUntilLive()) << daemon_->Log();
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(daemon_->StopWith(SIGTERM), 0) << daemon_->Log();
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(daemon_, nullptr);
+    stub_ = daemon_->NewStub();
+  }
+
+  grpc::Status Infer(const ModelInferRequest& request, ModelInferResponse* response) {
+    return stub_->ModelInfer(ContextWithDeadline().get(), request, response);
+  }
+
+  static DaemonProcess* daemon_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+};
+
+DaemonProcess* InferenceApiTest::daemon_ = nullptr;
+
+template <typename T>
+std::string Bytes(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+template <typename T>
+std::vector<T> Values(const std::string& bytes) {
+  std::vector<T> values(bytes.size() / sizeof(T));
+  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(T));
+  return values;
+}
+
+ModelInferRequest::InferInputTensor* AddInput(ModelInferRequest* request, const std::string& name,
+                                              const std::string& datatype, std::vector<int64_t> shape) {
+  auto* input = request->add_inputs();
+  input->set_name(name);
+  input->set_datatype(datatype);
+  for (int64_t dim : shape) input->add_shape(dim);
+  return input;
+}
+
+ModelInferRequest IdentityRequest(const std::vector<float>& values, int64_t batch) {
+  ModelInferRequest request;
+  request.set_model_name("identity");
+  AddInput(&request, "INPUT0", "FP32", {batch, 16});
+  request.add_raw_input_contents(Bytes(values));
+  return request;
+}
+
+TEST_F(InferenceApiTest, ServerLiveAndMetadata) {
+  inference::ServerLiveResponse live;
+  ASSERT_TRUE(stub_->ServerLive(ContextWithDeadline().get(), {}, &live).ok());
+  EXPECT_TRUE(live.live());
+  inference::ServerMetadataResponse metadata;
+  ASSERT_TRUE(stub_->ServerMetadata(ContextWithDeadline().get(), {}, &metadata).ok());
+  EXPECT_EQ(metadata.name(), "edgeserve");
+  EXPECT_EQ(metadata.version(), EDGESERVE_VERSION);
+  EXPECT_NE(std::find(metadata.extensions().begin(), metadata.extensions().end(), "statistics"),
+            metadata.extensions().end());
+}
+
+TEST_F(InferenceApiTest, ServerIsNotReadyWhileAModelFailedToLoadUnderStrictReadiness) {
+  inference::ServerReadyResponse ready;
+  ASSERT_TRUE(stub_->ServerReady(ContextWithDeadline().get(), {}, &ready).ok());
+  EXPECT_FALSE(ready.ready()) << "the corrupt test model is unavailable and strict_readiness is on";
+}
+
+TEST_F(InferenceApiTest, ModelReadyPerModelAndVersion) {
+  auto ready = [&](const std::string& name, const std::string& version, bool* answer) {
+    inference::ModelReadyRequest request;
+    request.set_name(name);
+    request.set_version(version);
+    inference::ModelReadyResponse response;
+    grpc::Status status = stub_->ModelReady(ContextWithDeadline().get(), request, &response);
+    *answer = response.ready();
+    return status;
+  };
+  bool answer = false;
+  ASSERT_TRUE(ready("identity", "", &answer).ok());
+  EXPECT_TRUE(answer);
+  ASSERT_TRUE(ready("versioned", "3", &answer).ok());
+  EXPECT_TRUE(answer);
+  ASSERT_TRUE(ready("corrupt", "", &answer).ok());
+  EXPECT_FALSE(answer);
+  EXPECT_EQ(ready("versioned", "1", &answer).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ready("no_such_model", "", &answer).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(InferenceApiTest, ModelMetadataDescribesTensorsWithBatchDimension) {
+  inference::ModelMetadataRequest request;
+  request.set_name("classifier");
+  inference::ModelMetadataResponse response;
+  ASSERT_TRUE(stub_->ModelMetadata(ContextWithDeadline().get(), request, &response).ok());
+  EXPECT_EQ(response.name(), "classifier");
+  ASSERT_EQ(response.versions_size(), 1);
+  EXPECT_EQ(response.versions(0), "1");
+  EXPECT_EQ(response.platform(), "torchscript");
+  ASSERT_EQ(response.inputs_size(), 1);
+  EXPECT_EQ(response.inputs(0).name(), "images");
+  EXPECT_EQ(response.inputs(0).datatype(), "FP32");
+  EXPECT_EQ(std::vector<int64_t>(response.inputs(0).shape().begin(), response.inputs(0).shape().end()),
+            (std::vector<int64_t>{-1, 3, 224, 224}));
+  ASSERT_EQ(response.outputs_size(), 1);
+  EXPECT_EQ(std::vector<int64_t>(response.outputs(0).shape().begin(), response.outputs(0).shape().end()),
+            (std::vector<int64_t>{-1, 1000}));
+
+  request.set_name("add_sub");
+  response.Clear();
+  ASSERT_TRUE(stub_->ModelMetadata(ContextWithDeadline().get(), request, &response).ok());
+  ASSERT_EQ(response.outputs_size(), 2);
+  EXPECT_EQ(response.outputs(0).datatype(), "INT32");
+  EXPECT_EQ(response.outputs(1).datatype(), "FP32");
+  EXPECT_EQ(std::vector<int64_t>(response.inputs(0).shape().begin(), response.inputs(0).shape().end()),
+            (std::vector<int64_t>{-1}));
+}
+
+TEST_F(InferenceApiTest, ModelMetadataErrors) {
+  inference::ModelMetadataRequest request;
+  inference::ModelMetadataResponse response;
+  request.set_name("no_such_model");
+  grpc::Status status = stub_->ModelMetadata(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("no_such_model"), std::string::npos);
+  request.set_name("corrupt");
+  status = stub_->ModelMetadata(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(status.error_message().find("not a loadable TorchScript module"), std::string::npos)
+      << status.error_message();
+}
+
+TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
+  inference::RepositoryIndexRequest request;
+  inference::RepositoryIndexResponse response;
+  ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
+  std::map<std::string, inference::RepositoryIndexResponse::ModelIndex> models;
+  for (const auto& model : response.models()) models[model.name()] = model;
+  ASSERT_EQ(models.size(), 9u);
+  EXPECT_EQ(models["identity"].state(), "READY");
+  EXPECT_EQ(models["versioned"].version(), "3");
+  EXPECT_EQ(models["corrupt"].state(), "UNAVAILABLE");
+  EXPECT_NE(models["corrupt"].reason().find("not a loadable TorchScript module"), std::string::npos);
+  EXPECT_EQ(models["mismatched"].state(), "UNAVAILABLE");
+  EXPECT_NE(models["mismatched"].reason().find("output 'y'"), std::string::npos) << models["mismatched"].reason();
+
+  request.set_ready(true);
+  response.Clear();
+  ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
+  EXPECT_EQ(response.models_size(), 7);
+  for (const auto& model : response.models()) EXPECT_EQ(model.state(), "READY") << model.name();
+}
+
+TEST_F(InferenceApiTest, IdentityRawRoundTripEchoesIdAndModel) {
+  std::vector<float> values(2 * 16);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.5f - 3.25f;
+  ModelInferRequest request = IdentityRequest(values, 2);
+  request.set_id("request-42");
+  (*request.mutable_parameters())["some_unknown_parameter"].set_string_param("ignored");
+  ModelInferResponse response;
+  grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.id(), "request-42");
+  EXPECT_EQ(response.model_name(), "identity");
+  EXPECT_EQ(response.model_version(), "1");
+  ASSERT_EQ(response.outputs_size(), 1);
+  EXPECT_EQ(response.outputs(0).name(), "OUTPUT0");
+  EXPECT_EQ(response.outputs(0).datatype(), "FP32");
+  EXPECT_EQ(std::vector<int64_t>(response.outputs(0).shape().begin(), response.outputs(0).shape().end()),
+            (std::vector<int64_t>{2, 16}));
+  ASSERT_EQ(response.raw_output_contents_size(), 1);
+  EXPECT_EQ(response.raw_output_contents(0), Bytes(values));
+}
+
+TEST_F(InferenceApiTest, TypedContentsAreAccepted) {
+  ModelInferRequest request;
+  request.set_model_name("identity");
+  auto* input = AddInput(&request, "INPUT0", "FP32", {1, 16});
+  std::vector<float> values;
+  for (int i = 0; i < 16; ++i) {
+    values.push_back(static_cast<float>(i * i));
+    input->mutable_contents()->add_fp32_contents(values.back());
+  }
+  ModelInferResponse response;
+  grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.raw_output_contents(0), Bytes(values));
+}
+
+TEST_F(InferenceApiTest, AddSubTwoInputsTwoOutputsAndOutputSubset) {
+  ModelInferRequest request;
+  request.set_model_name("add_sub");
+  const std::vector<int32_t> a = {1, 2, 3, -4, 100000};
+  const std::vector<int32_t> b = {10, 20, 30, 40, -7};
+  AddInput(&request, "INPUT1", "INT32", {5});  // out of config order on purpose
+  AddInput(&request, "INPUT0", "INT32", {5});
+  request.add_raw_input_contents(Bytes(b));
+  request.add_raw_input_contents(Bytes(a));
+  ModelInferResponse response;
+  grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.outputs_size(), 2);
+  EXPECT_EQ(response.outputs(0).name(), "OUTPUT0");
+  EXPECT_EQ(response.outputs(0).datatype(), "INT32");
+  EXPECT_EQ(Values<int32_t>(response.raw_output_contents(0)), (std::vector<int32_t>{11, 22, 33, 36, 99993}));
+  EXPECT_EQ(response.outputs(1).datatype(), "FP32");
+  EXPECT_EQ(Values<float>(response.raw_output_contents(1)), (std::vector<float>{-9, -18, -27, -44, 100007}));
+
+  request.add_outputs()->set_name("OUTPUT1");
+  response.Clear();
+  status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.outputs_size(), 1);
+  EXPECT_EQ(response.outputs(0).name(), "OUTPUT1");
+  EXPECT_EQ(Values<float>(response.raw_output_contents(0)), (std::vector<float>{-9, -18, -27, -44, 100007}));
+}
+
+TEST_F(InferenceApiTest, DictOutputsAreMatchedByName) {
+  ModelInferRequest request;
+  request.set_model_name("dict_outputs");
+  AddInput(&request, "x", "FP32", {2, 3});
+  request.add_raw_input_contents(Bytes(std::vector<float>{1, 2, 3, 4, 5, 6}));
+  ModelInferResponse response;
+  grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.outputs_size(), 2);
+  EXPECT_EQ(response.outputs(0).name(), "summed");
+  EXPECT_EQ(Values<float>(response.raw_output_contents(0)), (std::vector<float>{6, 15}));
+  EXPECT_EQ(response.outputs(1).name(), "doubled");
+  EXPECT_EQ(Values<float>(response.raw_output_contents(1)), (std::vector<float>{2, 4, 6, 8, 10, 12}));
+}
+
+TEST_F(InferenceApiTest, HighestVersionIsServed) {
+  ModelInferRequest request;
+  request.set_model_name("versioned");
+  AddInput(&request, "x", "FP32", {2});
+  request.add_raw_input_contents(Bytes(std::vector<float>{1, 2}));
+  ModelInferResponse response;
+  ASSERT_TRUE(Infer(request, &response).ok());
+  EXPECT_EQ(response.model_version(), "3");
+  EXPECT_EQ(Values<float>(response.raw_output_contents(0)), (std::vector<float>{4, 5}));
+  request.set_model_version("1");
+  grpc::Status status = Infer(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("version 3 is served"), std::string::npos) << status.error_message();
+}
+
+// The daemon serves the classifier frozen and optimised (its config says so);
+// the same preparation and forward here must give the same bits.
+TEST_F(InferenceApiTest, ClassifierOutputIsBitwiseEqualToDirectLibTorchForward) {
+  at::set_num_threads(1);
+  torch::jit::Module module = torch::jit::load(std::string(EDGESERVE_TEST_MODELS) + "/classifier/1/model.pt");
+  module.eval();
+  torch::jit::Module frozen = torch::jit::freeze(module);
+  torch::jit::Module optimized = torch::jit::optimize_for_inference(frozen);
+  for (int64_t batch : {1, 3}) {
+    torch::manual_seed(static_cast<uint64_t>(batch));
+    const at::Tensor images = torch::rand({batch, 3, 224, 224});
+    at::Tensor expected;
+    {
+      c10::InferenceMode guard;
+      for (int warm = 0; warm < 3; ++warm) expected = optimized.forward({images}).toTensor().contiguous();
+    }
+    ModelInferRequest request;
+    request.set_model_name("classifier");
+    AddInput(&request, "images", "FP32", {batch, 3, 224, 224});
+    request.add_raw_input_contents(std::string(static_cast<const char*>(images.data_ptr()), images.nbytes()));
+    ModelInferResponse response;
+    grpc::Status status = Infer(request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.raw_output_contents_size(), 1);
+    EXPECT_EQ(std::vector<int64_t>(response.outputs(0).shape().begin(), response.outputs(0).shape().end()),
+              (std::vector<int64_t>{batch, 1000}));
+    EXPECT_EQ(response.raw_output_contents(0),
+              std::string(static_cast<const char*>(expected.data_ptr()), expected.nbytes()))
+        << "batch " << batch;
+  }
+}
+
+struct BadInputCase {
+  std::string label;
+  std::function<void(ModelInferRequest*)> mutate;
+  grpc::StatusCode code;
+  std::string message_part;
+};
+
+TEST_F(InferenceApiTest, BadInputsGetPreciseErrorsAndTheDaemonKeepsServing) {
+  const std::vector<float> good(16, 1.0f);
+  const std::vector<BadInputCase> cases = {
+      {"unknown model", [](ModelInferRequest* r) { r->set_model_name("nope"); }, grpc::StatusCode::NOT_FOUND,
+       "model 'nope' not found"},
+      {"unknown version", [](ModelInferRequest* r) { r->set_model_version("7"); }, grpc::StatusCode::NOT_FOUND,
+       "version '7' is not loaded"},
+      {"wrong datatype", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_datatype("INT32"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "input 'INPUT0': expected datatype FP32, got INT32"},
+      {"unknown datatype", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_datatype("FP33"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "unknown datatype 'FP33'"},
+      {"wrong shape", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_shape(1, 15); },
+       grpc::StatusCode::INVALID_ARGUMENT, "input 'INPUT0': expected shape [-1,16], got [1,15]"},
+      {"wrong rank", [](ModelInferRequest* r) { r->mutable_inputs(0)->mutable_shape()->RemoveLast(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "expected shape [-1,16], got [1]"},
+      {"batch too large", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_shape(0, 65); },
+       grpc::StatusCode::INVALID_ARGUMENT, "batch size 65 is outside 1 to 64"},
+      {"raw byte length",
+       [](ModelInferRequest* r) { r->mutable_raw_input_contents(0)->resize(60); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "input 'INPUT0': shape [1,16] of FP32 needs 64 bytes, got 60"},
+      {"missing input",
+       [](ModelInferRequest* r) {
+         r->clear_inputs();
+         r->clear_raw_input_contents();
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "missing input 'INPUT0'"},
+      {"unexpected input", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_name("IMAGE"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "unexpected input 'IMAGE'"},
+      {"raw count",
+       [](ModelInferRequest* r) { r->add_raw_input_contents("extra"); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "raw_input_contents has 2 entries for 1 inputs"},
+      {"typed element count",
+       [](ModelInferRequest* r) {
+         r->clear_raw_input_contents();
+         for (int i = 0; i < 15; ++i) r->mutable_inputs(0)->mutable_contents()->add_fp32_contents(1.0f);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "input 'INPUT0': its shape needs 16 values in contents.fp32_contents, got 15"},
+      {"unknown output", [](ModelInferRequest* r) { r->add_outputs()->set_name("LOGITS"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "unknown output 'LOGITS'"},
+      {"unavailable model", [](ModelInferRequest* r) { r->set_model_name("corrupt"); }, grpc::StatusCode::UNAVAILABLE,
+       "model 'corrupt' is not ready"},
+  };
+  for (const BadInputCase& bad : cases) {
+    ModelInferRequest request = IdentityRequest(good, 1);
+    bad.mutate(&request);
+    ModelInferResponse response;
+    grpc::Status status = Infer(request, &response);
+    EXPECT_EQ(status.error_code(), bad.code) << bad.label << ": " << status.error_message();
+    EXPECT_NE(status.error_message().find(bad.message_part), std::string::npos)
+        << bad.label << ": got '" << status.error_message() << "'";
+    ModelInferResponse good_response;
+    ASSERT_TRUE(Infer(IdentityRequest(good, 1), &good_response).ok()) << "after " << bad.label;
+  }
+}
+
+TEST_F(InferenceApiTest, OversizedRequestIsRejectedAndTheDaemonKeepsServing) {
+  auto big_stub = daemon_->NewStub(64 << 20);
+  std::vector<float> values(64 * 16, 1.0f);
+  ModelInferRequest request = IdentityRequest(values, 64);
+  request.mutable_raw_input_contents(0)->append(std::string(kMaxMessageBytes, 'x'));
+  ModelInferResponse response;
+  grpc::Status status = big_stub->ModelInfer(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  ASSERT_TRUE(Infer(IdentityRequest(std::vector<float>(16, 2.0f), 1), &response).ok());
+}
+
+TEST_F(InferenceApiTest, ModelErrorIsInternalAndTheModelKeepsServing) {
+  ModelInferRequest request;
+  request.set_model_name("failing");
+  AddInput(&request, "x", "FP32", {4});
+  request.add_raw_input_contents(Bytes(std::vector<float>{1, -2, 3, 4}));
+  ModelInferResponse response;
+  grpc::Status status = Infer(request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_NE(status.error_message().find("negative input rejected by the model"), std::string::npos)
+      << status.error_message();
+  *request.mutable_raw_input_contents(0) = Bytes(std::vector<float>{1, 2, 3, 4});
+  status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Values<float>(response.raw_output_contents(0)), (std::vector<float>{2, 3, 4, 5}));
+}
+
+TEST_F(InferenceApiTest, ModelStatisticsCountInferencesExecutionsAndFailures) {
+  inference::ModelStatisticsRequest stats_request;
+  stats_request.set_name("add_sub");
+  auto read_stats = [&]() {
+    inference::ModelStatisticsResponse response;
+    EXPECT_TRUE(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &response).ok());
+    EXPECT_EQ(response.model_stats_size(), 1);
+    return response.model_stats(0);
+  };
+  const inference::ModelStatistics before = read_stats();
+  ModelInferRequest request;
+  request.set_model_name("add_sub");
+  AddInput(&request, "INPUT0", "INT32", {3});
+  AddInput(&request, "INPUT1", "INT32", {3});
+  request.add_raw_input_contents(Bytes(std::vector<int32_t>{1, 2, 3}));
+  request.add_raw_input_contents(Bytes(std::vector<int32_t>{1, 2, 3}));
+  ModelInferResponse response;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(Infer(request, &response).ok());
+  request.mutable_inputs(0)->set_datatype("FP32");
+  EXPECT_FALSE(Infer(request, &response).ok());
+
+  const inference::ModelStatistics after = read_stats();
+  EXPECT_EQ(after.name(), "add_sub");
+  EXPECT_EQ(after.version(), "1");
+  EXPECT_EQ(after.inference_count() - before.inference_count(), 5u);
+  EXPECT_EQ(after.execution_count() - before.execution_count(), 5u);
+  EXPECT_EQ(after.inference_stats().success().count() - before.inference_stats().success().count(), 5u);
+  EXPECT_GT(after.inference_stats().success().ns(), before.inference_stats().success().ns());
+  EXPECT_EQ(after.inference_stats().fail().count() - before.inference_stats().fail().count(), 1u);
+  EXPECT_EQ(after.inference_stats().queue().count() - before.inference_stats().queue().count(), 5u);
+  EXPECT_EQ(after.inference_stats().compute_infer().count() - before.inference_stats().compute_infer().count(), 5u);
+  EXPECT_GT(after.last_inference(), 0u);
+  ASSERT_GE(after.batch_stats_size(), 1);
+  EXPECT_EQ(after.batch_stats(0).batch_size(), 1u);
+
+  stats_request.set_name("");
+  inference::ModelStatisticsResponse all;
+  ASSERT_TRUE(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).ok());
+  EXPECT_EQ(all.model_stats_size(), 7) << "one entry per ready model";
+  stats_request.set_name("nope");
+  EXPECT_EQ(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(InferenceApiTest, ThirtyTwoConcurrentClientsEachGetTheirOwnAnswers) {
+  constexpr int kClients = 32;
+  constexpr int kRequestsPerClient = 200;
+  std::atomic<int> correct{0};
+  std::atomic<int> failed{0};
+  std::vector<std::string> first_errors(kClients);
+  std::vector<std::thread> clients;
+  for (int client = 0; client < kClients; ++client) {
+    clients.emplace_back([&, client] {
+      auto stub = daemon_->NewStub();
+      std::mt19937 random(static_cast<uint32_t>(client));
+      std::uniform_real_distribution<float> value(-1000.0f, 1000.0f);
+      for (int i = 0; i < kRequestsPerClient; ++i) {
+        const int64_t batch = 1 + (i % 3);
+        std::vector<float> values(static_cast<size_t>(batch) * 16);
+        for (float& v : values) v = value(random);
+        ModelInferRequest request = IdentityRequest(values, batch);
+        request.set_id(std::to_string(client) + "/" + std::to_string(i));
+        ModelInferResponse response;
+        grpc::Status status = stub->ModelInfer(ContextWithDeadline().get(), request, &response);
+        if (status.ok() && response.id() == request.id() && response.raw_output_contents_size() == 1 &&
+            response.raw_output_contents(0) == request.raw_input_contents(0)) {
+          ++correct;
+        } else {
+          if (failed++ == 0 || first_errors[client].empty()) first_errors[client] = status.error_message();
+        }
+      }
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  EXPECT_EQ(correct.load(), kClients * kRequestsPerClient);
+  EXPECT_EQ(failed.load(), 0) << first_errors[0];
+}
+
+}  // namespace
+}  // namespace edgeserve::testing

@@ -1,0 +1,192 @@
+// The daemon's life as a process: start-up checks, logging, and a clean stop
+// that loses no request.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "e2e/daemon_process.h"
+
+namespace edgeserve::testing {
+namespace {
+
+std::string SlowRequestBytes() {
+  std::vector<float> values(64 * 64, 0.5f);
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+// A repository holding only the models named, linked from the test models.
+std::string RepositoryWith(const std::vector<std::string>& models) {
+  const std::string dir = MakeTempDir("edgeserve-repo-");
+  for (const std::string& model : models) {
+    const std::string target = std::string(EDGESERVE_TEST_MODELS) + "/" + model;
+    EXPECT_EQ(symlink(target.c_str(), (dir + "/" + model).c_str()), 0) << target;
+  }
+  return dir;
+}
+
+TEST(LifecycleTest, SigtermFinishesEveryRequestInFlightAndExitsZero) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"slow"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  auto stub = daemon.NewStub();
+
+  constexpr int kRequests = 12;
+  grpc::CompletionQueue queue;
+  struct Call {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    grpc::Status status;
+  };
+  std::vector<Call> calls(kRequests);
+  inference::ModelInferRequest request;
+  request.set_model_name("slow");
+  auto* input = request.add_inputs();
+  input->set_name("x");
+  input->set_datatype("FP32");
+  input->add_shape(64);
+  input->add_shape(64);
+  request.add_raw_input_contents(SlowRequestBytes());
+  for (int i = 0; i < kRequests; ++i) {
+    calls[i].context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub->AsyncModelInfer(&calls[i].context, request, &queue);
+    reader->Finish(&calls[i].response, &calls[i].status, &calls[i]);
+  }
+  // Once the first answer is back the others have reached the daemon's queue
+  // (one connection, sent in order); SIGTERM must not lose any of them.
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  int completed = 1;
+  std::future<std::optional<int>> exit_code =
+      std::async(std::launch::async, [&] { return daemon.StopWith(SIGTERM); });
+  while (completed < kRequests && queue.Next(&tag, &ok)) ++completed;
+  for (const Call& call : calls) {
+    EXPECT_TRUE(call.status.ok()) << call.status.error_message();
+    EXPECT_EQ(call.response.raw_output_contents_size(), 1);
+  }
+  EXPECT_EQ(exit_code.get(), 0) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("SIGTERM received"), std::string::npos);
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+}
+
+TEST(LifecycleTest, SigintStopsAnIdleDaemonPromptly) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"identity"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.StopWith(SIGINT), 0) << daemon.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+TEST(LifecycleTest, ServerReadyWhenEveryModelLoaded) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"identity", "add_sub"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  inference::ServerReadyResponse ready;
+  ASSERT_TRUE(daemon.NewStub()->ServerReady(ContextWithDeadline().get(), {}, &ready).ok());
+  EXPECT_TRUE(ready.ready());
+}
+
+TEST(LifecycleTest, NonStrictReadinessIgnoresAFailedModel) {
+  const std::string dir = MakeTempDir("edgeserve-config-");
+  WriteFile(dir + "/edgeserve.yaml", "server:\n  strict_readiness: false\n");
+  DaemonProcess daemon(
+      {"--config", dir + "/edgeserve.yaml", "--model-repository", RepositoryWith({"identity", "corrupt"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  inference::ServerReadyResponse ready;
+  ASSERT_TRUE(daemon.NewStub()->ServerReady(ContextWithDeadline().get(), {}, &ready).ok());
+  EXPECT_TRUE(ready.ready());
+  EXPECT_NE(daemon.Log().find("model 'corrupt' is unavailable"), std::string::npos) << daemon.Log();
+}
+
+struct BadConfigCase {
+  std::string yaml;
+  std::string expected;
+};
+
+TEST(LifecycleTest, BadConfigStopsTheDaemonWithTheFileAndKey) {
+  const std::vector<BadConfigCase> cases = {
+      {"server:\n  adress: 0.0.0.0:8001\n", "server.adress: unknown key"},
+      {"server:\n  max_message_bytes: lots\n", "server.max_message_bytes: expected an integer"},
+      {"log:\n  level: chatty\n", "log.level: must be one of"},
+      {"threads: 4\n", "threads: expected a mapping"},
+      {"server: [unclosed\n", "not valid YAML"},
+  };
+  for (const BadConfigCase& bad : cases) {
+    const std::string dir = MakeTempDir("edgeserve-badconfig-");
+    const std::string file = dir + "/edgeserve.yaml";
+    WriteFile(file, bad.yaml);
+    DaemonProcess daemon({"--config", file});
+    EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(30)), 1) << bad.yaml;
+    const std::string log = daemon.Log();
+    EXPECT_NE(log.find(file), std::string::npos) << log;
+    EXPECT_NE(log.find(bad.expected), std::string::npos) << log;
+  }
+  DaemonProcess missing({"--config", "/nonexistent/edgeserve.yaml"});
+  EXPECT_EQ(missing.WaitForExit(std::chrono::seconds(30)), 1);
+  EXPECT_NE(missing.Log().find("/nonexistent/edgeserve.yaml: no such file"), std::string::npos) << missing.Log();
+}
+
+TEST(LifecycleTest, CheckConfigReportsEachModelConfig) {
+  const std::string repo = MakeTempDir("edgeserve-check-");
+  ASSERT_EQ(mkdir((repo + "/good").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((repo + "/bad").c_str(), 0755), 0);
+  WriteFile(repo + "/good/config.yaml",
+            "platform: torchscript\ninputs: [{name: x, datatype: FP32, shape: [2]}]\n"
+            "outputs: [{name: y, datatype: FP32, shape: [2]}]\n");
+  WriteFile(repo + "/bad/config.yaml",
+            "platform: torchscript\ninputs: [{name: x, datatype: FLOAT, shape: [2]}]\n"
+            "outputs: [{name: y, datatype: FP32, shape: [2]}]\n");
+  DaemonProcess daemon({"--check-config", "--model-repository", repo});
+  EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(30)), 1);
+  const std::string log = daemon.Log();
+  EXPECT_NE(log.find("model 'good': ok"), std::string::npos) << log;
+  EXPECT_NE(log.find("inputs[0].datatype: unknown datatype 'FLOAT'"), std::string::npos) << log;
+}
+
+TEST(LifecycleTest, VersionAndHelp) {
+  DaemonProcess version({"--version"});
+  EXPECT_EQ(version.WaitForExit(std::chrono::seconds(30)), 0);
+  EXPECT_NE(version.Log().find("edgeserve " EDGESERVE_VERSION), std::string::npos) << version.Log();
+  DaemonProcess help({"--help"});
+  EXPECT_EQ(help.WaitForExit(std::chrono::seconds(30)), 0);
+  EXPECT_NE(help.Log().find("--check-config"), std::string::npos);
+  DaemonProcess unknown({"--frobnicate"});
+  EXPECT_EQ(unknown.WaitForExit(std::chrono::seconds(30)), 64);
+  EXPECT_NE(unknown.Log().find("unknown option '--frobnicate'"), std::string::npos);
+}
+
+TEST(LifecycleTest, JsonLogLinesAreJsonObjects) {
+  DaemonProcess daemon({"--log-format", "json", "--model-repository", RepositoryWith({"identity", "corrupt"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  EXPECT_EQ(daemon.StopWith(SIGTERM), 0);
+  std::istringstream lines(daemon.Log());
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    ++count;
+    EXPECT_EQ(line.front(), '{') << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    EXPECT_NE(line.find("\"msg\":\""), std::string::npos) << line;
+  }
+  EXPECT_GE(count, 3);
+  EXPECT_NE(daemon.Log().find("\"level\":\"error\""), std::string::npos) << "the corrupt model's error";
+}
+
+TEST(LifecycleTest, AddressInUseIsAClearStartupError) {
+  DaemonProcess first({"--model-repository", RepositoryWith({"identity"})});
+  ASSERT_TRUE(first.WaitUntilLive()) << first.Log();
+  const std::string taken = first.address();
+  DaemonProcess second({"--model-repository", RepositoryWith({"identity"}), "--address", taken});
+  EXPECT_EQ(second.WaitForExit(std::chrono::seconds(60)), 1) << second.Log();
+  EXPECT_NE(second.Log().find("cannot listen on " + taken), std::string::npos) << second.Log();
+}
+
+}  // namespace
+}  // namespace edgeserve::testing
