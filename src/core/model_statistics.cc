@@ -6,7 +6,7 @@ namespace edgeserve::core {
 
 void ModelStatistics::RecordExecution(uint64_t batch_size, uint64_t request_count,
                                       const ExecutionTimings& timings) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   ++stats_.execution_count;
   BatchStat& batch = stats_.batches[batch_size];
   batch.compute_input.Add(timings.input_ns);
@@ -20,13 +20,13 @@ void ModelStatistics::RecordExecution(uint64_t batch_size, uint64_t request_coun
 }
 
 void ModelStatistics::RecordQueue(uint64_t wait_ns) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   stats_.queue.Add(wait_ns);
 }
 
 void ModelStatistics::RecordSuccess(uint64_t inferences, uint64_t duration_ns) {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   stats_.success.Add(duration_ns);
   stats_.inference_count += inferences;
   stats_.last_inference_ms =
@@ -34,12 +34,12 @@ void ModelStatistics::RecordSuccess(uint64_t inferences, uint64_t duration_ns) {
 }
 
 void ModelStatistics::RecordFailure(uint64_t duration_ns) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   stats_.fail.Add(duration_ns);
 }
 
 ModelStatisticsSnapshot ModelStatistics::Snapshot() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return stats_;
 }
 

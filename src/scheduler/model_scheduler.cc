@@ -21,7 +21,7 @@ ModelScheduler::~ModelScheduler() { Stop(); }
 void ModelScheduler::Enqueue(const core::InferenceRequest* request, CompletionCallback done) {
   absl::Status rejection;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) {
       rejection = absl::UnavailableError(absl::StrCat("model '", options_.model_name, "' is shutting down"));
     } else if (queue_.size() >= options_.max_queue_size) {
@@ -29,17 +29,21 @@ void ModelScheduler::Enqueue(const core::InferenceRequest* request, CompletionCa
                                                             options_.max_queue_size, " requests waiting)"));
     } else {
       queue_.push_back(Job{request, std::move(done), core::Clock::now()});
-      return;
     }
   }
-  done(rejection);
+  if (rejection.ok()) {
+    work_available_.notify_one();
+  } else {
+    done(rejection);
+  }
 }
 
 void ModelScheduler::Stop() {
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
+  work_available_.notify_all();
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
@@ -48,11 +52,11 @@ void ModelScheduler::Stop() {
 void ModelScheduler::WorkerLoop(hal::Executor* executor) {
   executor->PrepareThread();
   auto logger = core::Logger("scheduler");
-  auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !queue_.empty() || stopping_; };
   for (;;) {
     Job job;
     {
-      absl::MutexLock lock(&mutex_, absl::Condition(&has_work));
+      std::unique_lock<std::mutex> lock(mutex_);
+      work_available_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and every queued request is done
       job = std::move(queue_.front());
       queue_.pop_front();

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <map>
+#include <mutex>
 
-#include "absl/synchronization/mutex.h"
 #include "edgeserve/core/inference.h"
 
 namespace edgeserve::core {
@@ -54,8 +54,8 @@ class ModelStatistics {
   ModelStatisticsSnapshot Snapshot() const;
 
  private:
-  mutable absl::Mutex mutex_;  // guards stats_
-  ModelStatisticsSnapshot stats_ ABSL_GUARDED_BY(mutex_);
+  mutable std::mutex mutex_;  // guards stats_
+  ModelStatisticsSnapshot stats_;
 };
 
 }  // namespace edgeserve::core

@@ -1,0 +1,109 @@
+#include "echo_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpc_service.grpc.pb.h"
+
+namespace edgeserve::bench {
+namespace {
+
+// The daemon's default server.max_message_bytes.
+constexpr int kMaxMessageBytes = 64 << 20;
+
+class EchoService final : public inference::GRPCInferenceService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
+                                       const inference::ServerLiveRequest* request,
+                                       inference::ServerLiveResponse* response) override {
+    response->set_live(true);
+    return Finish(context);
+  }
+
+  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context,
+                                        const inference::ServerReadyRequest* request,
+                                        inference::ServerReadyResponse* response) override {
+    response->set_ready(true);
+    return Finish(context);
+  }
+
+  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context,
+                                       const inference::ModelReadyRequest* request,
+                                       inference::ModelReadyResponse* response) override {
+    response->set_ready(true);
+    return Finish(context);
+  }
+
+  // Every model name is "served", so a client can ask for any name.
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
+                                          const inference::ModelMetadataRequest* request,
+                                          inference::ModelMetadataResponse* response) override {
+    response->set_name(request->name());
+    response->add_versions("1");
+    response->set_platform("echo");
+    auto* input = response->add_inputs();
+    input->set_name("INPUT0");
+    input->set_datatype("FP32");
+    input->add_shape(-1);
+    input->add_shape(16);
+    auto* output = response->add_outputs();
+    output->set_name("OUTPUT0");
+    output->set_datatype("FP32");
+    output->add_shape(-1);
+    output->add_shape(16);
+    return Finish(context);
+  }
+
+  // Input i comes back as output "OUTPUT<i>" in the form it arrived in: raw
+  // bytes as raw_output_contents, typed contents as typed contents.
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
+                                       const inference::ModelInferRequest* request,
+                                       inference::ModelInferResponse* response) override {
+    response->set_model_name(request->model_name());
+    response->set_model_version(request->model_version().empty() ? "1" : request->model_version());
+    response->set_id(request->id());
+    for (int i = 0; i < request->inputs_size(); ++i) {
+      const auto& input = request->inputs(i);
+      auto* output = response->add_outputs();
+      output->set_name(absl::StrCat("OUTPUT", i));
+      output->set_datatype(input.datatype());
+      *output->mutable_shape() = input.shape();
+      if (input.has_contents()) *output->mutable_contents() = input.contents();
+    }
+    *response->mutable_raw_output_contents() = request->raw_input_contents();
+    return Finish(context);
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(const std::string& address) {
+  std::unique_ptr<EchoServer> echo(new EchoServer());
+  echo->service_ = std::make_unique<EchoService>();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &echo->port_);
+  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+  builder.SetMaxSendMessageSize(kMaxMessageBytes);
+  builder.RegisterService(echo->service_.get());
+  echo->server_ = builder.BuildAndStart();
+  if (echo->server_ == nullptr || echo->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("echo server: cannot listen on ", address));
+  }
+  return echo;
+}
+
+EchoServer::~EchoServer() { Shutdown(); }
+
+void EchoServer::Shutdown() {
+  if (server_ == nullptr) return;
+  server_->Shutdown();
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace edgeserve::bench

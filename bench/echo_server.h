@@ -1,0 +1,39 @@
+// The bare gRPC baseline: an inference.GRPCInferenceService on the callback
+// API that does no work beyond the protocol. ModelMetadata describes the same
+// tensors as the daemon's identity model (FP32 INPUT0 -> OUTPUT0, shape
+// [-1,16]) and ModelInfer copies each input to an output, so
+// identity-on-edgeserve divided by this server is what edgeserve's own work
+// costs around a model.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+
+namespace edgeserve::bench {
+
+class EchoServer {
+ public:
+  // Listens on `address` ("127.0.0.1:0" picks a free port) with the same
+  // message size limit as the daemon, so large tensors behave alike.
+  static absl::StatusOr<std::unique_ptr<EchoServer>> Start(const std::string& address);
+
+  ~EchoServer();
+
+  int port() const { return port_; }
+
+  // Stops accepting calls and waits for the ones in flight. Idempotent.
+  void Shutdown();
+
+ private:
+  EchoServer() = default;
+
+  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace edgeserve::bench

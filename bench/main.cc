@@ -1,0 +1,223 @@
+// edgeserve-bench: load generator for edgeserve and its two baselines (a bare
+// gRPC echo server, an in-process LibTorch loop). See kUsage.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "echo_server.h"
+#include "flags.h"
+#include "grpc_bench.h"
+#include "report.h"
+#include "torch_loop.h"
+
+namespace edgeserve::bench {
+namespace {
+
+constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
+
+  grpc         closed-loop load against a model of an Open Inference Protocol server
+      --url HOST:PORT --model NAME [--version V] [--concurrency N=1]
+      [--duration-s S=10] [--warmup-s W=2] [--batch B] [--shape D0,D1,...]
+      [--datatype T] [--channels C=1] [--client-threads K=cores]
+      [--timeout-ms MS=10000] [--json]
+    Inputs follow the model's metadata, filled with deterministic pseudo-random
+    data and sent as raw_input_contents. A leading -1 becomes --batch (default
+    1); other -1 dimensions come from --shape, the full shape to send. --datatype
+    sends every input as T. Throughput counts inferences as requests x batch.
+
+  echo-server  the bare gRPC baseline: answers ModelMetadata like the identity
+               model ([-1,16] FP32 INPUT0 -> OUTPUT0) and echoes ModelInfer
+      --listen HOST:PORT (port 0 picks a free one; the first line printed is
+      "listening on HOST:PORT"). Runs until SIGINT or SIGTERM.
+
+  echo         starts echo-server in this process on a free loopback port and runs
+               the grpc load against it; takes grpc's flags but --url
+      [--model NAME=identity]
+    One command gives a baseline, but client and server then share one gRPC
+    runtime and read lower (on 2 cores about 25,000 requests/s where a separate
+    echo-server gives about 38,000). The daemon is a process of its own, so
+    bench/run_benchmarks.sh measures a separate echo-server with grpc.
+
+  torch-loop   the in-process LibTorch baseline: forward in a loop, no server
+      --model-file PATH.pt --shape D0,D1,... [--datatype T=FP32]
+      [--duration-s S=10] [--warmup-s W=2] [--threads T=1]
+      [--optimize auto|optimize|freeze|none (default auto)] [--json]
+
+Exit status: 0 when every measured request succeeded, 3 when the run finished
+but some requests failed (the report says how many), 1 when it could not run,
+2 on a usage error.
+)";
+
+constexpr int kExitFailedRequests = 3;
+constexpr int kExitCannotRun = 1;
+constexpr int kExitUsage = 2;
+
+absl::StatusOr<GrpcBenchOptions> ParseGrpcOptions(Flags& flags, bool needs_url) {
+  GrpcBenchOptions options;
+  if (needs_url) {
+    absl::StatusOr<std::string> url = flags.String("url");
+    if (!url.ok()) return url.status();
+    options.url = *url;
+    absl::StatusOr<std::string> model = flags.String("model");
+    if (!model.ok()) return model.status();
+    options.model = *model;
+  } else {
+    options.model = flags.String("model", "identity");
+  }
+  options.version = flags.String("version", "");
+  options.inputs.datatype = flags.String("datatype", "");
+  absl::StatusOr<std::vector<int64_t>> shape = flags.Shape("shape");
+  absl::StatusOr<int64_t> batch = flags.Int("batch", 0, 1);
+  absl::StatusOr<int64_t> concurrency = flags.Int("concurrency", 1, 1);
+  absl::StatusOr<int64_t> channels = flags.Int("channels", 1, 1);
+  absl::StatusOr<int64_t> client_threads = flags.Int("client-threads", 0, 1);
+  absl::StatusOr<int64_t> timeout_ms = flags.Int("timeout-ms", options.timeout_ms, 1);
+  absl::StatusOr<double> warmup = flags.Seconds("warmup-s", options.warmup_s, 0);
+  absl::StatusOr<double> duration = flags.Seconds("duration-s", options.duration_s, 0.001);
+  for (const absl::Status& status : {shape.status(), batch.status(), concurrency.status(), channels.status(),
+                                     client_threads.status(), timeout_ms.status(), warmup.status(),
+                                     duration.status()}) {
+    if (!status.ok()) return status;
+  }
+  options.inputs.shape = *shape;
+  options.inputs.batch = *batch;
+  options.concurrency = static_cast<int>(*concurrency);
+  options.channels = static_cast<int>(*channels);
+  options.client_threads = static_cast<int>(*client_threads);
+  options.timeout_ms = static_cast<int>(*timeout_ms);
+  options.warmup_s = *warmup;
+  options.duration_s = *duration;
+  return options;
+}
+
+absl::StatusOr<TorchLoopOptions> ParseTorchLoopOptions(Flags& flags) {
+  TorchLoopOptions options;
+  absl::StatusOr<std::string> model_file = flags.String("model-file");
+  absl::StatusOr<std::vector<int64_t>> shape = flags.Shape("shape");
+  absl::StatusOr<ModuleForm> form = ParseModuleForm(flags.String("optimize", "auto"));
+  absl::StatusOr<int64_t> threads = flags.Int("threads", options.threads, 1);
+  absl::StatusOr<double> warmup = flags.Seconds("warmup-s", options.warmup_s, 0);
+  absl::StatusOr<double> duration = flags.Seconds("duration-s", options.duration_s, 0.001);
+  for (const absl::Status& status :
+       {model_file.status(), shape.status(), form.status(), threads.status(), warmup.status(), duration.status()}) {
+    if (!status.ok()) return status;
+  }
+  if (shape->empty()) return absl::InvalidArgumentError("--shape is required");
+  options.model_file = *model_file;
+  options.shape = *shape;
+  options.datatype = flags.String("datatype", options.datatype);
+  options.form = *form;
+  options.threads = static_cast<int>(*threads);
+  options.warmup_s = *warmup;
+  options.duration_s = *duration;
+  return options;
+}
+
+// Blocks SIGINT and SIGTERM in every thread (gRPC's threads inherit the mask
+// from this one) so that WaitForStopSignal can take them synchronously.
+void BlockStopSignals(sigset_t& signals) {
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+absl::Status RunEchoServer(Flags& flags) {
+  absl::StatusOr<std::string> listen = flags.String("listen");
+  if (!listen.ok()) return listen.status();
+  if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
+  sigset_t signals;
+  BlockStopSignals(signals);
+  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(*listen);
+  if (!server.ok()) return server.status();
+  // The port, for scripts that asked for port 0; the host part is theirs.
+  const std::string host = listen->substr(0, listen->rfind(':'));
+  std::printf("listening on %s:%d\n", host.c_str(), (*server)->port());
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  (*server)->Shutdown();
+  return absl::OkStatus();
+}
+
+void Print(const Report& report, bool json) {
+  if (json) {
+    std::printf("%s\n", FormatJson(report).c_str());
+  } else {
+    std::printf("%s", FormatTable(report).c_str());
+  }
+  std::fflush(stdout);
+}
+
+absl::StatusOr<Report> RunEcho(GrpcBenchOptions options) {
+  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
+  if (!server.ok()) return server.status();
+  options.url = absl::StrCat("127.0.0.1:", (*server)->port());
+  absl::StatusOr<Report> report = RunGrpcBench(options);
+  if (report.ok()) {
+    report->mode = "echo";
+    report->details.emplace_back("server", "in this process");
+  }
+  return report;
+}
+
+// The report of a load-generating mode. InvalidArgument means a usage error.
+absl::StatusOr<Report> RunMode(const std::string& mode, Flags& flags) {
+  if (mode == "grpc" || mode == "echo") {
+    absl::StatusOr<GrpcBenchOptions> options = ParseGrpcOptions(flags, mode == "grpc");
+    if (!options.ok()) return options.status();
+    if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
+    return mode == "grpc" ? RunGrpcBench(*options) : RunEcho(*options);
+  }
+  if (mode == "torch-loop") {
+    absl::StatusOr<TorchLoopOptions> options = ParseTorchLoopOptions(flags);
+    if (!options.ok()) return options.status();
+    if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
+    return RunTorchLoop(*options);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown mode '", mode, "'; see edgeserve-bench help"));
+}
+
+int ExitFor(const std::string& mode, const absl::Status& status) {
+  std::fprintf(stderr, "edgeserve-bench %s: %s\n", mode.c_str(), std::string(status.message()).c_str());
+  return absl::IsInvalidArgument(status) ? kExitUsage : kExitCannotRun;
+}
+
+int Main(const std::string& mode, Flags& flags) {
+  if (mode == "echo-server") {
+    absl::Status status = RunEchoServer(flags);
+    return status.ok() ? 0 : ExitFor(mode, status);
+  }
+  const bool json = flags.Switch("json");
+  absl::StatusOr<Report> report = RunMode(mode, flags);
+  if (!report.ok()) return ExitFor(mode, report.status());
+  Print(*report, json);
+  return report->errors == 0 ? 0 : kExitFailedRequests;
+}
+
+}  // namespace
+}  // namespace edgeserve::bench
+
+int main(int argc, char** argv) {
+  using edgeserve::bench::kUsage;
+  const std::string mode = argc > 1 ? argv[1] : "";
+  if (mode.empty()) {
+    std::fputs(kUsage, stderr);
+    return edgeserve::bench::kExitUsage;
+  }
+  if (mode == "help" || mode == "--help" || mode == "-h") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  // A switch is a flag that takes no value; every mode shares the one.
+  absl::StatusOr<edgeserve::bench::Flags> flags =
+      edgeserve::bench::Flags::Parse(std::vector<std::string>(argv + 2, argv + argc), {"json"});
+  if (!flags.ok()) return edgeserve::bench::ExitFor(mode, flags.status());
+  return edgeserve::bench::Main(mode, *flags);
+}

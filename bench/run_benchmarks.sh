@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# Measures edgeserve against its two baselines, alternating them round by
+# round so that every ratio compares runs made minutes apart on the same box:
+#   echo-server        the bare gRPC floor     vs  model "identity" on edgeserve
+#   torch-loop         LibTorch called inline  vs  model "classifier" on edgeserve
+# Each round starts `edgeserve-bench echo-server`, loads it at concurrency 16,
+# stops it; starts the daemon, loads identity at concurrency 16 and classifier
+# at concurrency 1, stops it; then runs the classifier's model file in the
+# LibTorch loop with the daemon's intra-op thread count. The report gives the
+# median over rounds of each throughput and of each round's ratio, on stdout
+# and in bench/results/latest.json. All traffic stays on 127.0.0.1.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/run_benchmarks.sh [BUILD_DIR] [--quick] [--rounds N] [--duration-s S]
+                               [--edgeserve BIN] [--config FILE] [--model-repository DIR]
+
+  BUILD_DIR           where edgeserve, edgeserve-bench (and edgeserve-cli) were built
+                      (default: build)
+  --quick             3 rounds of 2 s runs, about a minute (default: 3 rounds of 10 s,
+                      under five minutes)
+  --rounds N          rounds to alternate (default 3)
+  --duration-s S      measured seconds per run (warm-up is 2 s, 1 s with --quick)
+  --edgeserve BIN     the daemon (default: BUILD_DIR/edgeserve)
+  --config FILE       the daemon's config (default: configs/edgeserve.yaml)
+  --model-repository DIR  passed to the daemon; the torch loop reads
+                      DIR/classifier/1/model.pt (default: the config's, models)
+Run from anywhere; paths are taken relative to the repository root.
+EOF
+}
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BUILD=build
+EDGESERVE=""
+CONFIG=configs/edgeserve.yaml
+REPOSITORY=""
+ROUNDS=3
+DURATION=10
+WARMUP=2
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) DURATION=2; WARMUP=1; shift ;;
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --duration-s) DURATION="$2"; shift 2 ;;
+    --edgeserve) EDGESERVE="$2"; shift 2 ;;
+    --config) CONFIG="$2"; shift 2 ;;
+    --model-repository) REPOSITORY="$2"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "run_benchmarks.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) BUILD="$1"; shift ;;
+  esac
+done
+
+# The top-level build puts binaries beside their CMakeLists; accept either layout.
+find_binary() {
+  local candidate
+  for candidate in "$@"; do
+    if [[ -x "$candidate" ]]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+BENCH="$(find_binary "$BUILD/edgeserve-bench" "$BUILD/bench/edgeserve-bench")" || {
+  echo "run_benchmarks.sh: no edgeserve-bench under $BUILD; build it first" >&2; exit 1; }
+EDGESERVE="${EDGESERVE:-$BUILD/edgeserve}"
+[[ -x "$EDGESERVE" ]] || { echo "run_benchmarks.sh: no daemon at $EDGESERVE" >&2; exit 1; }
+[[ -f "$CONFIG" ]] || { echo "run_benchmarks.sh: no config at $CONFIG" >&2; exit 1; }
+CLI="$(find_binary "$BUILD/edgeserve-cli" "$BUILD/src/cli/edgeserve-cli" || true)"
+MODEL_FILE="${REPOSITORY:-models}/classifier/1/model.pt"
+[[ -f "$MODEL_FILE" ]] || {
+  echo "run_benchmarks.sh: no $MODEL_FILE; make it with /usr/bin/python3 models/make_examples.py" >&2; exit 1; }
+
+# The daemon's LibTorch threads per instance (threads: intra_op:), where 0
+# means every core; the torch loop must use as many to be a fair baseline.
+INTRA_OP="$(awk '/^threads:/ { inside = 1; next } /^[^[:space:]#]/ { inside = 0 }
+                 inside && $1 == "intra_op:" { print $2; exit }' "$CONFIG")"
+INTRA_OP="${INTRA_OP:-2}"
+if [[ "$INTRA_OP" == 0 ]]; then INTRA_OP="$(nproc)"; fi
+
+# Other work on the box skews every number here (LibTorch's threads suffer
+# most); say so rather than hide it, and keep the figure with the results.
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
+if awk -v load="$LOAD_BEFORE" 'BEGIN { exit !(load > 0.5) }'; then
+  echo "run_benchmarks.sh: warning: load average $LOAD_BEFORE before starting; other work on this box skews the results" >&2
+fi
+
+WORK="$(mktemp -d)"
+ECHO_PID=""
+DAEMON_PID=""
+cleanup() {
+  [[ -n "$ECHO_PID" ]] && kill -TERM "$ECHO_PID" 2>/dev/null || true
+  [[ -n "$DAEMON_PID" ]] && kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Stops a server with SIGTERM and waits for it, killing it after `grace` seconds.
+stop() {
+  local pid="$1" grace="$2" waited=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null && (( waited < grace * 10 )); do sleep 0.1; waited=$((waited + 1)); done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Runs one measurement and appends its JSON line, tagged with `name` and the
+# round, to results.jsonl. Exit status 3 (some requests failed) is a result;
+# anything else is a broken run and stops the script.
+RUN_LIMIT=$((DURATION + WARMUP + 60))
+measure() {
+  local name="$1"; shift
+  local line status=0
+  line="$(timeout "$RUN_LIMIT" "$BENCH" "$@" --duration-s "$DURATION" --warmup-s "$WARMUP" --json)" || status=$?
+  if [[ $status -ne 0 && $status -ne 3 ]]; then
+    echo "run_benchmarks.sh: '$name' failed (exit $status): $BENCH $*" >&2
+    exit 1
+  fi
+  jq -c --arg name "$name" --argjson round "$ROUND" '{name: $name, round: $round} + .' <<<"$line" \
+    >>"$WORK/results.jsonl"
+  jq -r --arg name "$name" '"  \($name): \(.inferences_per_s | round) inferences/s, p50 \(.p50_us | round) us, p99 \(.p99_us | round) us, errors \(.errors)"' \
+    <<<"$line"
+}
+
+run_echo_round() {
+  "$BENCH" echo-server --listen 127.0.0.1:0 >"$WORK/echo.out" 2>&1 &
+  ECHO_PID=$!
+  local tries=0 address=""
+  while [[ -z "$address" ]] && (( tries < 100 )); do
+    address="$(sed -n 's/^listening on //p' "$WORK/echo.out")"
+    [[ -n "$address" ]] || { sleep 0.1; tries=$((tries + 1)); }
+  done
+  [[ -n "$address" ]] || { echo "run_benchmarks.sh: echo-server did not start:" >&2; cat "$WORK/echo.out" >&2; exit 1; }
+  measure echo grpc --url "$address" --model identity --concurrency 16
+  stop "$ECHO_PID" 5
+  ECHO_PID=""
+}
+
+# Ready means ServerReady (the CLI's health) or, without the CLI, an identity
+# request that succeeds; the classifier's load may take seconds.
+daemon_ready() {
+  local address="$1"
+  if [[ -n "$CLI" ]]; then
+    "$CLI" --url "$address" health >/dev/null 2>&1
+  else
+    "$BENCH" grpc --url "$address" --model identity --warmup-s 0 --duration-s 0.05 --timeout-ms 1000 \
+      >/dev/null 2>&1
+  fi
+}
+
+run_daemon_round() {
+  local port address tries=0
+  port="$(free_port)"
+  address="127.0.0.1:$port"
+  local args=(--config "$CONFIG" --address "$address")
+  [[ -n "$REPOSITORY" ]] && args+=(--model-repository "$REPOSITORY")
+  "$EDGESERVE" "${args[@]}" >"$WORK/edgeserve.log" 2>&1 &
+  DAEMON_PID=$!
+  until daemon_ready "$address"; do
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null || (( tries >= 600 )); then
+      echo "run_benchmarks.sh: edgeserve did not become ready on $address; its log ends:" >&2
+      tail -n 20 "$WORK/edgeserve.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+  measure identity grpc --url "$address" --model identity --concurrency 16
+  measure classifier grpc --url "$address" --model classifier --concurrency 1 --batch 1 --shape 1,3,224,224
+  stop "$DAEMON_PID" 35
+  DAEMON_PID=""
+}
+
+echo "edgeserve benchmarks: $ROUNDS rounds, ${DURATION} s per run after ${WARMUP} s warm-up, torch threads $INTRA_OP"
+for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
+  echo "round $ROUND"
+  run_echo_round
+  run_daemon_round
+  measure torch-loop torch-loop --model-file "$MODEL_FILE" --shape 1,3,224,224 --threads "$INTRA_OP" --optimize auto
+done
+
+mkdir -p bench/results
+jq -s \
+  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)" \
+  --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+  --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
+  --argjson rounds "$ROUNDS" --argjson duration "$DURATION" --argjson warmup "$WARMUP" \
+  --argjson threads "$INTRA_OP" '
+  def median: sort | if length == 0 then null
+                     elif length % 2 == 1 then .[length / 2 | floor]
+                     else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  def of($name): map(select(.name == $name));
+  def summary($name): of($name) | {
+      inferences_per_s: map(.inferences_per_s) | median,
+      p50_us: map(.p50_us) | median,
+      p99_us: map(.p99_us) | median,
+      errors: map(.errors) | add};
+  def ratio($a; $b): [ group_by(.round)[]
+      | (map(select(.name == $a))[0].inferences_per_s) as $x
+      | (map(select(.name == $b))[0].inferences_per_s) as $y
+      | select($x != null and $y != null and $y > 0) | $x / $y ] | median
+      | if . == null then null else . * 1000 | round / 1000 end;
+  {
+    date: $date, commit: $commit, host: {cpu: $cpu, cores: $cores, load_average_before: $load_before},
+    method: {rounds: $rounds, duration_s: $duration, warmup_s: $warmup,
+             echo_and_identity: "grpc closed loop, concurrency 16, FP32 [1,16]",
+             classifier: "grpc closed loop, concurrency 1, FP32 [1,3,224,224]",
+             torch_loop: "same model file and input, --optimize auto, threads \($threads)",
+             statistic: "median over rounds; ratios are medians of per-round ratios"},
+    summary: {echo: summary("echo"), identity: summary("identity"),
+              classifier: summary("classifier"), "torch-loop": summary("torch-loop")},
+    ratios: {identity_over_echo: ratio("identity"; "echo"),
+             classifier_over_torch_loop: ratio("classifier"; "torch-loop")},
+    runs: .
+  }' "$WORK/results.jsonl" >bench/results/latest.json
+
+jq -r '
+  "",
+  "median over \(.method.rounds) rounds (inferences/s, p50 us, p99 us):",
+  (.summary | to_entries[] | "  \(.key): \(.value.inferences_per_s | round) /s, p50 \(.value.p50_us | round), p99 \(.value.p99_us | round), errors \(.value.errors)"),
+  "identity / echo throughput:          \(.ratios.identity_over_echo)",
+  "classifier / torch-loop throughput:  \(.ratios.classifier_over_torch_loop)",
+  "written to bench/results/latest.json"' bench/results/latest.json
