@@ -139,7 +139,12 @@ void ConfigReader::Merge(const absl::Status& child_status) {
 absl::Status ConfigReader::Finish() {
   if (node_.IsMap()) {
     for (const auto& entry : node_) {
-      const std::string key = entry.first.as<std::string>();
+      if (!entry.first.IsScalar()) {
+        errors_.push_back(absl::StrCat(file_, ": ", path_.empty() ? "top level" : path_,
+                                       ": keys must be plain strings"));
+        continue;
+      }
+      const std::string key = entry.first.Scalar();
       if (std::find(known_keys_.begin(), known_keys_.end(), key) == known_keys_.end()) {
         Error(key, "unknown key");
       }

@@ -10,12 +10,13 @@ namespace {
 
 void ReadTensors(core::ConfigReader& parent, const std::string& key,
                  std::vector<core::TensorSpec>* tensors) {
+  std::vector<core::ConfigReader> elements = parent.Sequence(key);
   if (!parent.Has(key)) {
     parent.Error(key, "required: list each tensor as {name, datatype, shape}");
     return;
   }
   std::set<std::string> names;
-  for (core::ConfigReader& element : parent.Sequence(key)) {
+  for (core::ConfigReader& element : elements) {
     core::TensorSpec spec;
     std::string datatype;
     element.String("name", &spec.name);

@@ -47,6 +47,16 @@ void ModelScheduler::Stop() {
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+  // Workers drain the queue before they exit; only a scheduler without any
+  // executor can have jobs left, and each still gets its one answer.
+  std::deque<Job> orphaned;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    orphaned.swap(queue_);
+  }
+  for (Job& job : orphaned) {
+    job.done(absl::UnavailableError(absl::StrCat("model '", options_.model_name, "' has no instance to run on")));
+  }
 }
 
 void ModelScheduler::WorkerLoop(hal::Executor* executor) {

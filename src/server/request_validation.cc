@@ -66,15 +66,16 @@ absl::Status ValidateRequest(const repository::ModelConfig& config, core::Infere
     }
     if (absl::Status status = CheckShape(config, spec, *found); !status.ok()) return status;
     const int64_t elements = core::ElementCount(found->shape);
-    const uint64_t element_size = core::DataTypeSize(spec.datatype);
-    if (elements < 0 || static_cast<uint64_t>(elements) > UINT64_MAX / element_size ||
-        static_cast<uint64_t>(elements) * element_size != found->data.size()) {
+    const uint64_t element_size = core::DataTypeSize(spec.datatype);  // never 0: BYTES is refused at load
+    const bool too_large = elements < 0 || element_size == 0 ||
+                           static_cast<uint64_t>(elements) > UINT64_MAX / element_size;
+    const uint64_t needed = too_large ? 0 : static_cast<uint64_t>(elements) * element_size;
+    if (too_large || needed != found->data.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "input '", spec.name, "': shape ", core::ShapeToString(found->shape), " of ",
           core::DataTypeName(spec.datatype), " needs ",
-          elements < 0 ? std::string("more bytes than fit in memory")
-                       : absl::StrCat(static_cast<uint64_t>(elements) * element_size, " bytes"),
-          ", got ", found->data.size()));
+          too_large ? std::string("more bytes than fit in memory") : absl::StrCat(needed, " bytes"), ", got ",
+          found->data.size()));
     }
     ordered.push_back(*found);
   }

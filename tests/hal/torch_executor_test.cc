@@ -1,0 +1,243 @@
+#include "edgeserve/hal/torch_executor.h"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "edgeserve/repository/model_config.h"
+
+namespace edgeserve::hal {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kTestModels[] = EDGESERVE_TEST_MODELS;
+
+// The spec of a test model as its own config declares it.
+TorchModelSpec SpecFor(const std::string& model, TorchOptimization optimization = TorchOptimization::kAuto) {
+  const std::string dir = std::string(kTestModels) + "/" + model;
+  absl::StatusOr<repository::ModelConfig> config =
+      repository::LoadModelConfig(dir + "/config.yaml", model, repository::ModelConfigLimits());
+  EXPECT_TRUE(config.ok()) << config.status();
+  TorchModelSpec spec;
+  spec.model_file = dir + "/1/model.pt";
+  if (config.ok()) {
+    spec.inputs = config->inputs;
+    spec.outputs = config->outputs;
+    spec.max_batch_size = config->max_batch_size;
+  }
+  spec.optimization = optimization;
+  spec.intra_op_threads = 1;
+  return spec;
+}
+
+template <typename T>
+std::string Bytes(const std::vector<T>& values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+}
+
+template <typename T>
+std::vector<T> Values(const core::Tensor& tensor) {
+  std::vector<T> values(tensor.data.size() / sizeof(T));
+  std::memcpy(values.data(), tensor.data.data(), values.size() * sizeof(T));
+  return values;
+}
+
+core::TensorView View(const std::string& name, core::DataType datatype, core::Shape shape, const std::string& bytes) {
+  core::TensorView view;
+  view.name = name;
+  view.datatype = datatype;
+  view.shape = std::move(shape);
+  view.data = bytes;
+  return view;
+}
+
+std::unique_ptr<Executor> LoadOrFail(const TorchModelSpec& spec, TorchLoadReport* report) {
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, report);
+  EXPECT_TRUE(executor.ok()) << executor.status();
+  if (!executor.ok()) return nullptr;
+  return *std::move(executor);
+}
+
+TEST(TorchExecutorTest, IdentityReturnsItsInputBitwise) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("identity", TorchOptimization::kNone), &report);
+  ASSERT_NE(executor, nullptr);
+  EXPECT_EQ(executor->DeviceName(), "cpu");
+  EXPECT_FALSE(report.optimized);
+  EXPECT_GT(report.as_loaded_ms, 0.0);
+  EXPECT_EQ(report.optimized_ms, 0.0);
+  executor->PrepareThread();
+
+  // Two rows of 16 with values whose bits are easy to lose: signed zero,
+  // subnormals, infinities, the largest and smallest floats.
+  std::vector<float> values(32);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i) * 0.1f - 1.3f;
+  values[0] = -0.0f;
+  values[1] = std::numeric_limits<float>::denorm_min();
+  values[2] = std::numeric_limits<float>::infinity();
+  values[3] = -std::numeric_limits<float>::infinity();
+  values[4] = std::numeric_limits<float>::max();
+  values[5] = std::numeric_limits<float>::lowest();
+  const std::string input = Bytes(values);
+  const std::vector<core::TensorView> inputs = {View("INPUT0", core::DataType::kFp32, {2, 16}, input)};
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 1u);
+  const core::Tensor& output = (*outputs)[0];
+  EXPECT_EQ(output.datatype, core::DataType::kFp32);
+  EXPECT_THAT(output.shape, ElementsAre(2, 16));
+  EXPECT_EQ(output.data, input);
+  EXPECT_GT(timings.infer_ns, 0u);
+  // The request's bytes are read, never written.
+  EXPECT_EQ(input, Bytes(values));
+}
+
+TEST(TorchExecutorTest, IdentityTakesEveryBatchSize) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("identity", TorchOptimization::kNone), &report);
+  ASSERT_NE(executor, nullptr);
+  for (int64_t batch : {1, 3, 64}) {
+    std::vector<float> values(static_cast<size_t>(batch) * 16);
+    for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i);
+    const std::string input = Bytes(values);
+    const std::vector<core::TensorView> inputs = {View("INPUT0", core::DataType::kFp32, {batch, 16}, input)};
+    core::ExecutionTimings timings;
+    absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+    ASSERT_TRUE(outputs.ok()) << batch << ": " << outputs.status();
+    EXPECT_THAT((*outputs)[0].shape, ElementsAre(batch, 16));
+    EXPECT_EQ((*outputs)[0].data, input);
+  }
+}
+
+TEST(TorchExecutorTest, AddSubComputesBothOutputsWithTheirDatatypes) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("add_sub", TorchOptimization::kAuto), &report);
+  ASSERT_NE(executor, nullptr);
+  // Auto times both preparations and keeps the faster.
+  EXPECT_GT(report.as_loaded_ms, 0.0);
+  EXPECT_GT(report.optimized_ms, 0.0);
+  const std::string a = Bytes(std::vector<int32_t>{5, -3, 100, 0});
+  const std::string b = Bytes(std::vector<int32_t>{2, 7, -50, 0});
+  const std::vector<core::TensorView> inputs = {View("INPUT0", core::DataType::kInt32, {4}, a),
+                                                View("INPUT1", core::DataType::kInt32, {4}, b)};
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 2u);
+  EXPECT_EQ((*outputs)[0].datatype, core::DataType::kInt32);
+  EXPECT_THAT((*outputs)[0].shape, ElementsAre(4));
+  EXPECT_THAT(Values<int32_t>((*outputs)[0]), ElementsAre(7, 4, 50, 0));
+  EXPECT_EQ((*outputs)[1].datatype, core::DataType::kFp32);
+  EXPECT_THAT((*outputs)[1].shape, ElementsAre(4));
+  EXPECT_THAT(Values<float>((*outputs)[1]), ElementsAre(3.0f, -10.0f, 150.0f, 0.0f));
+}
+
+TEST(TorchExecutorTest, OptimizedModuleGivesTheSameResults) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("add_sub", TorchOptimization::kOptimize), &report);
+  ASSERT_NE(executor, nullptr);
+  EXPECT_TRUE(report.optimized);
+  EXPECT_GT(report.optimized_ms, 0.0);
+  EXPECT_EQ(report.as_loaded_ms, 0.0);
+  const std::string a = Bytes(std::vector<int32_t>{1, 2});
+  const std::string b = Bytes(std::vector<int32_t>{10, 20});
+  const std::vector<core::TensorView> inputs = {View("INPUT0", core::DataType::kInt32, {2}, a),
+                                                View("INPUT1", core::DataType::kInt32, {2}, b)};
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  EXPECT_THAT(Values<int32_t>((*outputs)[0]), ElementsAre(11, 22));
+  EXPECT_THAT(Values<float>((*outputs)[1]), ElementsAre(-9.0f, -18.0f));
+}
+
+TEST(TorchExecutorTest, DictOutputsAreMappedByNameInConfigOrder) {
+  TorchLoadReport report;
+  const TorchModelSpec spec = SpecFor("dict_outputs");
+  ASSERT_EQ(spec.outputs.size(), 2u);
+  ASSERT_EQ(spec.outputs[0].name, "summed");  // the module's dict lists "doubled" first
+  std::unique_ptr<Executor> executor = LoadOrFail(spec, &report);
+  ASSERT_NE(executor, nullptr);
+  const std::string x = Bytes(std::vector<float>{1, 2, 3, 4, 5, 6});
+  const std::vector<core::TensorView> inputs = {View("x", core::DataType::kFp32, {2, 3}, x)};
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 2u);
+  EXPECT_THAT((*outputs)[0].shape, ElementsAre(2, 1));
+  EXPECT_THAT(Values<float>((*outputs)[0]), ElementsAre(6.0f, 15.0f));
+  EXPECT_THAT((*outputs)[1].shape, ElementsAre(2, 3));
+  EXPECT_THAT(Values<float>((*outputs)[1]), ElementsAre(2.0f, 4.0f, 6.0f, 8.0f, 10.0f, 12.0f));
+}
+
+TEST(TorchExecutorTest, ModelErrorIsInternalWithTheModelsMessageAndTheExecutorStaysUsable) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("failing", TorchOptimization::kNone), &report);
+  ASSERT_NE(executor, nullptr);
+  const std::string negative = Bytes(std::vector<float>{1, -1, 0, 2});
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> failed =
+      executor->Execute({View("x", core::DataType::kFp32, {4}, negative)}, &timings);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("negative input rejected by the model"));
+
+  const std::string positive = Bytes(std::vector<float>{1, 2, 3, 4});
+  absl::StatusOr<std::vector<core::Tensor>> ok =
+      executor->Execute({View("x", core::DataType::kFp32, {4}, positive)}, &timings);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_THAT(Values<float>((*ok)[0]), ElementsAre(2.0f, 3.0f, 4.0f, 5.0f));
+}
+
+TEST(TorchExecutorTest, CorruptFileIsNotLoadable) {
+  TorchLoadReport report;
+  const TorchModelSpec spec = SpecFor("corrupt");
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, &report);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(executor.status().message()),
+              AllOf(HasSubstr(spec.model_file), HasSubstr("not a loadable TorchScript module")));
+}
+
+TEST(TorchExecutorTest, MissingFileIsNotLoadable) {
+  TorchLoadReport report;
+  TorchModelSpec spec = SpecFor("identity");
+  spec.model_file = std::string(kTestModels) + "/identity/7/model.pt";
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, &report);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_THAT(std::string(executor.status().message()),
+              AllOf(HasSubstr(spec.model_file), HasSubstr("not a loadable TorchScript module")));
+}
+
+TEST(TorchExecutorTest, DeclaredShapeThatDoesNotMatchFailsTheWarmUp) {
+  TorchLoadReport report;
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(SpecFor("mismatched"), &report);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(executor.status().message()),
+              AllOf(HasSubstr("warm-up"), HasSubstr("output 'y'"), HasSubstr("the model returned shape [4]"),
+                    HasSubstr("the config declares [5]")));
+}
+
+TEST(TorchExecutorTest, DeclaredDatatypeThatDoesNotMatchFailsTheWarmUp) {
+  TorchLoadReport report;
+  TorchModelSpec spec = SpecFor("identity", TorchOptimization::kNone);
+  ASSERT_EQ(spec.outputs.size(), 1u);
+  spec.outputs[0].datatype = core::DataType::kInt32;
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, &report);
+  ASSERT_FALSE(executor.ok());
+  EXPECT_EQ(executor.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(executor.status().message()),
+              AllOf(HasSubstr("output 'OUTPUT0'"), HasSubstr("the config declares INT32")));
+}
+
+}  // namespace
+}  // namespace edgeserve::hal

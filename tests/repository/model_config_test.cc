@@ -1,0 +1,285 @@
+#include "edgeserve/repository/model_config.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_util/temp_dir.h"
+
+namespace edgeserve::repository {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kValidConfig[] = R"(
+name: resnet
+platform: torchscript
+max_batch_size: 8
+inputs:
+  - {name: images, datatype: FP32, shape: [3, 224, 224]}
+  - name: mask
+    datatype: BOOL
+    shape: [-1]
+outputs:
+  - {name: logits, datatype: FP32, shape: [1000]}
+  - {name: index, datatype: INT64, shape: []}
+optimization: none
+)";
+
+// Writes `config` as <scratch>/<model>/config.yaml, as a repository holds it.
+class ModelConfigTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<ModelConfig> Load(const std::string& config, const std::string& model = "resnet",
+                                   ModelConfigLimits limits = ModelConfigLimits()) {
+    file_ = dir_.WriteFile(model + "/config.yaml", config);
+    return LoadModelConfig(file_, model, limits);
+  }
+
+  // The message of a failed load, which must be INVALID_ARGUMENT.
+  std::string LoadError(const std::string& config, const std::string& model = "resnet",
+                        ModelConfigLimits limits = ModelConfigLimits()) {
+    absl::StatusOr<ModelConfig> loaded = Load(config, model, limits);
+    if (loaded.ok()) return "<loaded without error>";
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << loaded.status();
+    return std::string(loaded.status().message());
+  }
+
+  // A valid config with one line replaced.
+  static std::string Replace(const std::string& from, const std::string& to) {
+    std::string config = kValidConfig;
+    const size_t at = config.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) config.replace(at, from.size(), to);
+    return config;
+  }
+
+  test_util::ScratchDir dir_;
+  // Where Load() writes the config: set here for the default model name, so
+  // that expectations may build it before or after the load runs.
+  std::string file_ = dir_.path() + "/resnet/config.yaml";
+};
+
+TEST_F(ModelConfigTest, ValidConfigParsesEveryField) {
+  absl::StatusOr<ModelConfig> config = Load(kValidConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->name, "resnet");
+  EXPECT_EQ(config->platform, "torchscript");
+  EXPECT_EQ(config->max_batch_size, 8);
+  ASSERT_EQ(config->inputs.size(), 2u);
+  EXPECT_EQ(config->inputs[0].name, "images");
+  EXPECT_EQ(config->inputs[0].datatype, core::DataType::kFp32);
+  EXPECT_THAT(config->inputs[0].shape, ElementsAre(3, 224, 224));
+  EXPECT_EQ(config->inputs[1].name, "mask");
+  EXPECT_EQ(config->inputs[1].datatype, core::DataType::kBool);
+  EXPECT_THAT(config->inputs[1].shape, ElementsAre(-1));
+  ASSERT_EQ(config->outputs.size(), 2u);
+  EXPECT_EQ(config->outputs[0].name, "logits");
+  EXPECT_THAT(config->outputs[0].shape, ElementsAre(1000));
+  EXPECT_EQ(config->outputs[1].name, "index");
+  EXPECT_EQ(config->outputs[1].datatype, core::DataType::kInt64);
+  EXPECT_TRUE(config->outputs[1].shape.empty());
+  EXPECT_EQ(config->optimization, Optimization::kNone);
+}
+
+TEST_F(ModelConfigTest, NameMayBeLeftOutAndDefaultsApply) {
+  absl::StatusOr<ModelConfig> config = Load(
+      "platform: torchscript\n"
+      "inputs: [{name: x, datatype: INT32, shape: [2]}]\n"
+      "outputs: [{name: y, datatype: FP64, shape: [2]}]\n",
+      "folder_name");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->name, "folder_name");
+  EXPECT_EQ(config->max_batch_size, 0);
+  EXPECT_EQ(config->optimization, Optimization::kAuto);
+}
+
+TEST_F(ModelConfigTest, MissingFileIsNotFound) {
+  const std::string file = dir_.path() + "/none/config.yaml";
+  absl::StatusOr<ModelConfig> config = LoadModelConfig(file, "none", ModelConfigLimits());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(file));
+}
+
+TEST_F(ModelConfigTest, MalformedYamlNamesTheFile) {
+  absl::StatusOr<ModelConfig> config = Load("platform: [torchscript\n");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(file_ + ": not valid YAML"));
+}
+
+TEST_F(ModelConfigTest, MissingPlatform) {
+  const std::string error = LoadError(Replace("platform: torchscript\n", ""));
+  EXPECT_EQ(error, file_ + ": platform: required: torchscript");
+}
+
+TEST_F(ModelConfigTest, UnknownPlatform) {
+  const std::string error = LoadError(Replace("platform: torchscript", "platform: onnx"));
+  EXPECT_EQ(error, file_ + ": platform: must be one of torchscript, got 'onnx'");
+}
+
+TEST_F(ModelConfigTest, UnknownDatatype) {
+  const std::string error = LoadError(Replace("datatype: BOOL", "datatype: FLOAT"));
+  EXPECT_EQ(error, file_ +
+                       ": inputs[1].datatype: unknown datatype 'FLOAT'; expected one of BOOL, UINT8, INT8, INT16, "
+                       "INT32, INT64, FP16, FP32, FP64, BYTES");
+}
+
+TEST_F(ModelConfigTest, MissingDatatype) {
+  const std::string error = LoadError(Replace("{name: logits, datatype: FP32, shape: [1000]}",
+                                              "{name: logits, shape: [1000]}"));
+  EXPECT_EQ(error, file_ + ": outputs[0].datatype: required: one of BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, "
+                           "FP32, FP64, BYTES");
+}
+
+TEST_F(ModelConfigTest, BytesIsRejected) {
+  const std::string error = LoadError(Replace("datatype: INT64", "datatype: BYTES"));
+  EXPECT_EQ(error, file_ + ": outputs[1].datatype: BYTES tensors are not supported by the torchscript platform");
+}
+
+TEST_F(ModelConfigTest, ZeroDimensionIsRejected) {
+  const std::string error = LoadError(Replace("shape: [3, 224, 224]", "shape: [3, 0, 224]"));
+  EXPECT_EQ(error, file_ + ": inputs[0].shape: dimensions must be positive or -1 (any size), got 0");
+}
+
+TEST_F(ModelConfigTest, NegativeDimensionOtherThanMinusOneIsRejected) {
+  const std::string error = LoadError(Replace("shape: [1000]", "shape: [-2]"));
+  EXPECT_EQ(error, file_ + ": outputs[0].shape: dimensions must be positive or -1 (any size), got -2");
+}
+
+TEST_F(ModelConfigTest, ShapeThatIsNotAListOfIntegers) {
+  const std::string error = LoadError(Replace("shape: [1000]", "shape: [10, x]"));
+  EXPECT_EQ(error, file_ + ": outputs[0].shape: expected a list of integers such as [3, 224, 224]");
+}
+
+TEST_F(ModelConfigTest, MissingShapeAndName) {
+  const std::string error =
+      LoadError(Replace("{name: logits, datatype: FP32, shape: [1000]}", "{datatype: FP32}"));
+  EXPECT_EQ(error, file_ + ": outputs[0].name: required and must not be empty\n" + file_ +
+                       ": outputs[0].shape: required, for example [3, 224, 224]");
+}
+
+TEST_F(ModelConfigTest, DuplicateTensorNames) {
+  const std::string error = LoadError(Replace("name: mask", "name: images"));
+  EXPECT_EQ(error, file_ + ": inputs[1].name: 'images' is used twice in inputs");
+}
+
+TEST_F(ModelConfigTest, InputAndOutputMayShareAName) {
+  absl::StatusOr<ModelConfig> config = Load(Replace("name: logits", "name: images"));
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
+TEST_F(ModelConfigTest, NameDifferingFromTheFolder) {
+  const std::string error = LoadError(kValidConfig, "resnet50");
+  EXPECT_EQ(error, file_ + ": name: 'resnet' differs from the model's folder name 'resnet50'");
+}
+
+TEST_F(ModelConfigTest, MaxBatchSizeAboveTheLimit) {
+  EXPECT_EQ(LoadError(Replace("max_batch_size: 8", "max_batch_size: 65")),
+            file_ + ": max_batch_size: must be between 0 and 64, got 65");
+  EXPECT_TRUE(Load(Replace("max_batch_size: 8", "max_batch_size: 64")).ok());
+  ModelConfigLimits tight;
+  tight.max_batch_size = 4;
+  EXPECT_EQ(LoadError(kValidConfig, "resnet", tight), file_ + ": max_batch_size: must be between 0 and 4, got 8");
+  EXPECT_EQ(LoadError(Replace("max_batch_size: 8", "max_batch_size: -1")),
+            file_ + ": max_batch_size: must be between 0 and 64, got -1");
+}
+
+TEST_F(ModelConfigTest, UnknownKeys) {
+  EXPECT_EQ(LoadError(std::string(kValidConfig) + "colour: blue\n"), file_ + ": colour: unknown key");
+  EXPECT_EQ(LoadError(Replace("shape: [1000]", "shape: [1000], dims: [2]")), file_ + ": outputs[0].dims: unknown key");
+}
+
+TEST_F(ModelConfigTest, OptimizationChoices) {
+  const std::vector<std::pair<std::string, Optimization>> choices = {
+      {"auto", Optimization::kAuto}, {"optimize", Optimization::kOptimize}, {"none", Optimization::kNone}};
+  for (const auto& [name, expected] : choices) {
+    absl::StatusOr<ModelConfig> config = Load(Replace("optimization: none", "optimization: " + name));
+    ASSERT_TRUE(config.ok()) << name << ": " << config.status();
+    EXPECT_EQ(config->optimization, expected) << name;
+    EXPECT_EQ(OptimizationName(expected), name);
+  }
+  absl::StatusOr<ModelConfig> absent = Load(Replace("optimization: none\n", ""));
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_EQ(absent->optimization, Optimization::kAuto);
+  EXPECT_EQ(LoadError(Replace("optimization: none", "optimization: fast")),
+            file_ + ": optimization: must be one of auto, optimize, none, got 'fast'");
+}
+
+TEST_F(ModelConfigTest, MissingInputsAndEmptyOutputs) {
+  std::string config = Replace("outputs:\n  - {name: logits, datatype: FP32, shape: [1000]}\n"
+                               "  - {name: index, datatype: INT64, shape: []}\n",
+                               "outputs: []\n");
+  const size_t inputs = config.find("inputs:");
+  const size_t outputs = config.find("outputs:");
+  config.erase(inputs, outputs - inputs);
+  EXPECT_EQ(LoadError(config), file_ + ": inputs: required: list each tensor as {name, datatype, shape}\n" + file_ +
+                                   ": outputs: must list at least one tensor");
+}
+
+TEST_F(ModelConfigTest, TensorsThatAreNotAList) {
+  EXPECT_EQ(LoadError(Replace("outputs:\n  - {name: logits, datatype: FP32, shape: [1000]}\n"
+                              "  - {name: index, datatype: INT64, shape: []}\n",
+                              "outputs: {name: logits}\n")),
+            file_ + ": outputs: expected a list\n" + file_ + ": outputs: must list at least one tensor");
+}
+
+// `outputs:` with nothing after it is a missing list, and the message should
+// say so once. ReadTensors() returns before it asks the reader for the key, so
+// Finish() also reports the key it never asked about as "unknown".
+TEST_F(ModelConfigTest, EmptyTensorKeyIsReportedAsRequiredNotUnknown) {
+  std::string config = Replace("outputs:\n  - {name: logits, datatype: FP32, shape: [1000]}\n"
+                               "  - {name: index, datatype: INT64, shape: []}\n",
+                               "outputs:\n");
+  const std::string error = LoadError(config);
+  EXPECT_THAT(error, HasSubstr(file_ + ": outputs: required"));
+  EXPECT_THAT(error, Not(HasSubstr("unknown key")));
+}
+
+// A key that is a YAML collection must be an error naming the file, not an
+// exception thrown out of LoadModelConfig (which would stop the daemon).
+TEST_F(ModelConfigTest, NonScalarKeyIsAnErrorNotAnException) {
+  absl::StatusOr<ModelConfig> config = absl::UnknownError("not run");
+  EXPECT_NO_THROW(config = Load(std::string(kValidConfig) + "[a, b]: 1\n"));
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), HasSubstr(file_));
+}
+
+TEST_F(ModelConfigTest, EveryProblemIsReportedAtOnce) {
+  const std::string error = LoadError(
+      "name: other\n"
+      "platform: onnx\n"
+      "max_batch_size: 100\n"
+      "inputs:\n"
+      "  - {name: a, datatype: BYTES, shape: [0]}\n"
+      "outputs:\n"
+      "  - {name: b, datatype: FP32, shape: [1], typo: 1}\n"
+      "extra: 1\n");
+  EXPECT_THAT(error, HasSubstr(file_ + ": name: 'other' differs"));
+  EXPECT_THAT(error, HasSubstr(file_ + ": platform: must be one of torchscript"));
+  EXPECT_THAT(error, HasSubstr(file_ + ": max_batch_size: must be between 0 and 64, got 100"));
+  EXPECT_THAT(error, HasSubstr(file_ + ": inputs[0].datatype: BYTES"));
+  EXPECT_THAT(error, HasSubstr(file_ + ": inputs[0].shape: dimensions must be positive"));
+  EXPECT_THAT(error, HasSubstr(file_ + ": outputs[0].typo: unknown key"));
+  EXPECT_THAT(error, HasSubstr(file_ + ": extra: unknown key"));
+}
+
+TEST(ClientShapeTest, PrependsAnyBatchOnlyForBatchingModels) {
+  ModelConfig config;
+  core::TensorSpec spec;
+  spec.shape = {3, -1};
+  config.max_batch_size = 0;
+  EXPECT_THAT(ClientShape(config, spec), ElementsAre(3, -1));
+  config.max_batch_size = 1;
+  EXPECT_THAT(ClientShape(config, spec), ElementsAre(-1, 3, -1));
+  config.max_batch_size = 64;
+  EXPECT_THAT(ClientShape(config, spec), ElementsAre(-1, 3, -1));
+  spec.shape = {};
+  EXPECT_THAT(ClientShape(config, spec), ElementsAre(-1));
+  config.max_batch_size = 0;
+  EXPECT_TRUE(ClientShape(config, spec).empty());
+}
+
+}  // namespace
+}  // namespace edgeserve::repository

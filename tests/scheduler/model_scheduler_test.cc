@@ -1,0 +1,462 @@
+#include "edgeserve/scheduler/model_scheduler.h"
+
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "test_util/fake_executor.h"
+
+namespace edgeserve::scheduler {
+namespace {
+
+using test_util::FakeExecutor;
+using test_util::kTestDeadline;
+using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
+
+constexpr char kModel[] = "test_model";
+
+// Every completion the scheduler delivered, in the order it delivered them.
+class CompletionLog {
+ public:
+  struct Completion {
+    int request;
+    absl::StatusOr<std::vector<core::Tensor>> result;
+    std::thread::id thread;
+  };
+
+  // The callback for request number `request`.
+  CompletionCallback For(int request) {
+    return [this, request](absl::StatusOr<std::vector<core::Tensor>> result) {
+      absl::MutexLock lock(&mutex_);
+      completions_.push_back(Completion{request, std::move(result), std::this_thread::get_id()});
+    };
+  }
+
+  // Waits until `count` completions have arrived; false after kTestDeadline.
+  bool WaitFor(size_t count) {
+    absl::MutexLock lock(&mutex_);
+    auto arrived = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return completions_.size() >= count; };
+    return mutex_.AwaitWithTimeout(absl::Condition(&arrived), kTestDeadline);
+  }
+
+  std::vector<Completion> completions() const {
+    absl::MutexLock lock(&mutex_);
+    return completions_;
+  }
+
+  size_t size() const {
+    absl::MutexLock lock(&mutex_);
+    return completions_.size();
+  }
+
+  // How often each request completed.
+  std::map<int, int> Counts() const {
+    absl::MutexLock lock(&mutex_);
+    std::map<int, int> counts;
+    for (const Completion& completion : completions_) ++counts[completion.request];
+    return counts;
+  }
+
+  // The requests in the order they completed.
+  std::vector<int> Order() const {
+    absl::MutexLock lock(&mutex_);
+    std::vector<int> order;
+    for (const Completion& completion : completions_) order.push_back(completion.request);
+    return order;
+  }
+
+ private:
+  mutable absl::Mutex mutex_;  // guards completions_
+  std::vector<Completion> completions_ ABSL_GUARDED_BY(mutex_);
+};
+
+class ModelSchedulerTest : public ::testing::Test {
+ protected:
+  void Start(int executors, size_t max_queue_size = 1024) {
+    std::vector<std::unique_ptr<hal::Executor>> owned;
+    for (int i = 0; i < executors; ++i) {
+      auto fake = std::make_unique<FakeExecutor>();
+      fakes_.push_back(fake.get());
+      owned.push_back(std::move(fake));
+    }
+    scheduler_ = std::make_unique<ModelScheduler>(SchedulerOptions{kModel, max_queue_size}, std::move(owned),
+                                                  &statistics_);
+  }
+
+  // Opens every gate before the scheduler stops, so that a failed assertion
+  // cannot leave a worker waiting forever at one.
+  void TearDown() override { DestroyScheduler(); }
+
+  // The scheduler's destructor (which stops it), after which the fakes it
+  // owned are gone.
+  void DestroyScheduler() {
+    for (FakeExecutor* fake : fakes_) fake->ReleaseAll();
+    scheduler_.reset();
+    fakes_.clear();
+  }
+
+  // Request number `requests_.size()`, whose one input holds `payload`.
+  const core::InferenceRequest* NewRequest(int64_t batch_size = 1) {
+    auto owned = std::make_unique<OwnedRequest>();
+    owned->payload = "request-" + std::to_string(requests_.size());
+    core::TensorView view;
+    view.name = "in";
+    view.datatype = core::DataType::kUint8;
+    view.shape = {static_cast<int64_t>(owned->payload.size())};
+    view.data = owned->payload;
+    owned->request.id = owned->payload;
+    owned->request.inputs.push_back(view);
+    owned->request.batch_size = batch_size;
+    requests_.push_back(std::move(owned));
+    return &requests_.back()->request;
+  }
+
+  // Enqueues a new request, completing into log_ under its number.
+  int Submit(int64_t batch_size = 1) {
+    const int number = static_cast<int>(requests_.size());
+    scheduler_->Enqueue(NewRequest(batch_size), log_.For(number));
+    return number;
+  }
+
+  std::string Payload(int request) const { return requests_[static_cast<size_t>(request)]->payload; }
+
+  struct OwnedRequest {
+    std::string payload;
+    core::InferenceRequest request;
+  };
+
+  core::ModelStatistics statistics_;
+  CompletionLog log_;
+  std::deque<std::unique_ptr<OwnedRequest>> requests_;
+  std::vector<FakeExecutor*> fakes_;  // owned by scheduler_
+  std::unique_ptr<ModelScheduler> scheduler_;
+};
+
+TEST_F(ModelSchedulerTest, StartsOneWorkerPerExecutor) {
+  Start(3);
+  EXPECT_EQ(scheduler_->instance_count(), 3u);
+}
+
+TEST_F(ModelSchedulerTest, EveryRequestCompletesExactlyOnce) {
+  Start(1);
+  constexpr int kRequests = 100;
+  for (int i = 0; i < kRequests; ++i) Submit();
+  scheduler_->Stop();
+  const std::map<int, int> counts = log_.Counts();
+  ASSERT_EQ(counts.size(), static_cast<size_t>(kRequests));
+  for (const auto& [request, count] : counts) EXPECT_EQ(count, 1) << "request " << request;
+  for (const auto& completion : log_.completions()) EXPECT_TRUE(completion.result.ok()) << completion.result.status();
+  EXPECT_EQ(fakes_[0]->started(), kRequests);
+  DestroyScheduler();
+  EXPECT_EQ(log_.size(), static_cast<size_t>(kRequests));
+}
+
+TEST_F(ModelSchedulerTest, EveryRequestCompletesExactlyOnceAcrossInstances) {
+  Start(3);
+  constexpr int kRequests = 90;
+  for (int i = 0; i < kRequests; ++i) Submit();
+  scheduler_->Stop();
+  const std::map<int, int> counts = log_.Counts();
+  ASSERT_EQ(counts.size(), static_cast<size_t>(kRequests));
+  for (const auto& [request, count] : counts) EXPECT_EQ(count, 1) << "request " << request;
+  EXPECT_EQ(fakes_[0]->started() + fakes_[1]->started() + fakes_[2]->started(), kRequests);
+}
+
+TEST_F(ModelSchedulerTest, DestructorCompletesWhatIsQueued) {
+  Start(1);
+  for (int i = 0; i < 5; ++i) Submit();
+  DestroyScheduler();
+  EXPECT_THAT(log_.Order(), ElementsAre(0, 1, 2, 3, 4));
+}
+
+TEST_F(ModelSchedulerTest, OneInstanceRunsRequestsInArrivalOrder) {
+  Start(1);
+  FakeExecutor& fake = *fakes_[0];
+  fake.Block();
+  Submit();
+  ASSERT_TRUE(fake.WaitForStarted(1));
+  // Request 0 is running; the rest wait in the queue together.
+  for (int i = 1; i < 10; ++i) Submit();
+  EXPECT_EQ(log_.size(), 0u);
+  fake.ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(10));
+  std::vector<std::string> expected_payloads;
+  std::vector<int> expected_order;
+  for (int i = 0; i < 10; ++i) {
+    expected_payloads.push_back(Payload(i));
+    expected_order.push_back(i);
+  }
+  std::vector<std::string> executed;
+  for (const FakeExecutor::Call& call : fake.calls()) {
+    ASSERT_EQ(call.input_bytes.size(), 1u);
+    executed.push_back(call.input_bytes[0]);
+  }
+  EXPECT_THAT(executed, ElementsAreArray(expected_payloads));
+  EXPECT_THAT(log_.Order(), ElementsAreArray(expected_order));
+}
+
+TEST_F(ModelSchedulerTest, InputsReachTheExecutorWithoutACopy) {
+  Start(1);
+  const int request = Submit();
+  ASSERT_TRUE(log_.WaitFor(1));
+  const std::vector<FakeExecutor::Call> calls = fakes_[0]->calls();
+  ASSERT_EQ(calls.size(), 1u);
+  ASSERT_EQ(calls[0].input_data.size(), 1u);
+  EXPECT_EQ(calls[0].input_data[0], requests_[static_cast<size_t>(request)]->payload.data());
+  EXPECT_THAT(calls[0].input_names, ElementsAre("in"));
+}
+
+TEST_F(ModelSchedulerTest, FullQueueIsRejectedBeforeEnqueueReturns) {
+  Start(1, /*max_queue_size=*/2);
+  FakeExecutor& fake = *fakes_[0];
+  fake.Block();
+  Submit();  // 0: running
+  ASSERT_TRUE(fake.WaitForStarted(1));
+  Submit();  // 1: queued
+  Submit();  // 2: queued; the queue is now full
+  EXPECT_EQ(log_.size(), 0u);
+
+  bool called = false;
+  absl::Status rejection;
+  std::thread::id callback_thread;
+  scheduler_->Enqueue(NewRequest(), [&](absl::StatusOr<std::vector<core::Tensor>> result) {
+    called = true;
+    rejection = result.status();
+    callback_thread = std::this_thread::get_id();
+  });
+  ASSERT_TRUE(called) << "the rejection must be delivered before Enqueue returns";
+  EXPECT_EQ(rejection.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(rejection.message(), "model 'test_model': the queue is full (2 requests waiting)");
+  EXPECT_EQ(callback_thread, std::this_thread::get_id());
+
+  // The running request does not count against the queue: once request 1
+  // starts, there is room for one more.
+  fake.Release(1);
+  ASSERT_TRUE(fake.WaitForStarted(2));
+  const int accepted = Submit();
+  EXPECT_EQ(log_.Counts().count(accepted), 0u);
+
+  fake.ReleaseAll();
+  scheduler_->Stop();
+  const std::map<int, int> counts = log_.Counts();
+  EXPECT_EQ(counts, (std::map<int, int>{{0, 1}, {1, 1}, {2, 1}, {accepted, 1}}));
+  for (const auto& completion : log_.completions()) EXPECT_TRUE(completion.result.ok()) << completion.request;
+  EXPECT_EQ(fake.started(), 4);
+}
+
+TEST_F(ModelSchedulerTest, ZeroQueueSizeRejectsEverything) {
+  Start(1, /*max_queue_size=*/0);
+  Submit();
+  ASSERT_EQ(log_.size(), 1u);
+  EXPECT_EQ(log_.completions()[0].result.status().code(), absl::StatusCode::kResourceExhausted);
+  scheduler_->Stop();
+  EXPECT_EQ(fakes_[0]->started(), 0);
+}
+
+TEST_F(ModelSchedulerTest, StopFinishesQueuedRequestsAndRefusesNewOnes) {
+  Start(1, /*max_queue_size=*/2);
+  FakeExecutor& fake = *fakes_[0];
+  fake.Block();
+  Submit();  // running
+  ASSERT_TRUE(fake.WaitForStarted(1));
+  Submit();
+  Submit();
+
+  std::thread stopper([this] { scheduler_->Stop(); });
+  // Stop() is now under way on another thread and waits for the worker held
+  // at the gate. Until it has marked the scheduler as stopping, a probe is
+  // refused because the queue is full; after, because it is shutting down.
+  // Every probe is answered inline, so this loop observes state, not time.
+  const core::InferenceRequest* probe = NewRequest();
+  absl::Status refusal;
+  do {
+    bool answered = false;
+    scheduler_->Enqueue(probe, [&](absl::StatusOr<std::vector<core::Tensor>> result) {
+      answered = true;
+      refusal = result.status();
+    });
+    if (!answered) {
+      ADD_FAILURE() << "a refused request must be answered before Enqueue returns";
+      break;
+    }
+    if (refusal.code() == absl::StatusCode::kResourceExhausted) std::this_thread::yield();
+  } while (refusal.code() == absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(refusal.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refusal.message(), "model 'test_model' is shutting down");
+  EXPECT_EQ(log_.size(), 0u);  // nothing queued was dropped or refused
+
+  fake.ReleaseAll();
+  stopper.join();
+  EXPECT_THAT(log_.Order(), ElementsAre(0, 1, 2));
+  for (const auto& completion : log_.completions()) EXPECT_TRUE(completion.result.ok()) << completion.request;
+  EXPECT_EQ(fake.started(), 3);
+}
+
+TEST_F(ModelSchedulerTest, EnqueueAfterStopIsUnavailableInline) {
+  Start(2);
+  scheduler_->Stop();
+  scheduler_->Stop();  // idempotent
+  bool called = false;
+  absl::Status status;
+  scheduler_->Enqueue(NewRequest(), [&](absl::StatusOr<std::vector<core::Tensor>> result) {
+    called = true;
+    status = result.status();
+  });
+  ASSERT_TRUE(called);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(), "model 'test_model' is shutting down");
+  EXPECT_EQ(fakes_[0]->started() + fakes_[1]->started(), 0);
+}
+
+TEST_F(ModelSchedulerTest, TwoInstancesRunAtTheSameTime) {
+  Start(2);
+  fakes_[0]->Block();
+  fakes_[1]->Block();
+  Submit();
+  Submit();
+  // Both requests are inside Execute at once, each on its own instance.
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  ASSERT_TRUE(fakes_[1]->WaitForStarted(1));
+  const std::thread::id first = fakes_[0]->calls()[0].thread;
+  const std::thread::id second = fakes_[1]->calls()[0].thread;
+  EXPECT_NE(first, second);
+  EXPECT_NE(first, std::this_thread::get_id());
+  EXPECT_NE(second, std::this_thread::get_id());
+
+  // A third waits while both instances are busy, and goes to the first that frees.
+  Submit();
+  EXPECT_EQ(fakes_[0]->started() + fakes_[1]->started(), 2);
+  fakes_[1]->Release(1);
+  ASSERT_TRUE(fakes_[1]->WaitForStarted(2));
+  EXPECT_EQ(fakes_[0]->started(), 1);
+  ASSERT_TRUE(log_.WaitFor(1));
+  EXPECT_EQ(log_.completions()[0].thread, second);
+
+  fakes_[0]->ReleaseAll();
+  fakes_[1]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(3));
+  EXPECT_EQ(log_.Counts(), (std::map<int, int>{{0, 1}, {1, 1}, {2, 1}}));
+}
+
+TEST_F(ModelSchedulerTest, PrepareThreadRunsOnceOnEachWorkerBeforeExecute) {
+  Start(2);
+  fakes_[0]->Block();
+  fakes_[1]->Block();
+  Submit();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  ASSERT_TRUE(fakes_[1]->WaitForStarted(1));
+  fakes_[0]->ReleaseAll();
+  fakes_[1]->ReleaseAll();
+  for (int i = 0; i < 6; ++i) Submit();
+  scheduler_->Stop();
+  for (FakeExecutor* fake : fakes_) {
+    EXPECT_EQ(fake->prepare_count(), 1);
+    EXPECT_NE(fake->prepare_thread(), std::this_thread::get_id());
+    EXPECT_TRUE(fake->executed_only_after_prepare());
+    for (const FakeExecutor::Call& call : fake->calls()) EXPECT_EQ(call.thread, fake->prepare_thread());
+  }
+  EXPECT_NE(fakes_[0]->prepare_thread(), fakes_[1]->prepare_thread());
+}
+
+TEST_F(ModelSchedulerTest, PrepareThreadRunsEvenWithoutRequests) {
+  Start(2);
+  scheduler_->Stop();
+  EXPECT_EQ(fakes_[0]->prepare_count(), 1);
+  EXPECT_EQ(fakes_[1]->prepare_count(), 1);
+}
+
+TEST_F(ModelSchedulerTest, OutputsReachTheCallbackOnTheWorkerThread) {
+  Start(1);
+  std::vector<core::Tensor> outputs;
+  const std::string floats("\x00\x00\x80\x3f\x00\x00\x00\x40", 8);  // 1.0f, 2.0f
+  outputs.push_back(test_util::MakeTensor(core::DataType::kFp32, {1, 2}, floats));
+  outputs.push_back(test_util::MakeTensor(core::DataType::kInt64, {1}, std::string(8, '\x07')));
+  fakes_[0]->SetResult(outputs);
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(1));
+  const CompletionLog::Completion completion = log_.completions()[0];
+  ASSERT_TRUE(completion.result.ok()) << completion.result.status();
+  ASSERT_EQ(completion.result->size(), 2u);
+  EXPECT_EQ((*completion.result)[0].datatype, core::DataType::kFp32);
+  EXPECT_THAT((*completion.result)[0].shape, ElementsAre(1, 2));
+  EXPECT_EQ((*completion.result)[0].data, outputs[0].data);
+  EXPECT_EQ((*completion.result)[1].datatype, core::DataType::kInt64);
+  EXPECT_EQ((*completion.result)[1].data, outputs[1].data);
+  EXPECT_EQ(completion.thread, fakes_[0]->prepare_thread());
+}
+
+TEST_F(ModelSchedulerTest, ExecutorErrorReachesTheCallback) {
+  Start(1);
+  fakes_[0]->SetResult(absl::InternalError("the model exploded"));
+  Submit();
+  Submit();
+  scheduler_->Stop();
+  ASSERT_EQ(log_.size(), 2u);
+  for (const auto& completion : log_.completions()) {
+    EXPECT_EQ(completion.result.status().code(), absl::StatusCode::kInternal);
+    EXPECT_EQ(completion.result.status().message(), "the model exploded");
+  }
+  EXPECT_EQ(statistics_.Snapshot().queue.count, 2u);
+}
+
+TEST_F(ModelSchedulerTest, StatisticsCountQueueWaitsAndExecutionsPerBatchSize) {
+  Start(1);
+  core::ExecutionTimings timings;
+  timings.input_ns = 10;
+  timings.infer_ns = 20;
+  timings.output_ns = 30;
+  fakes_[0]->SetTimings(timings);
+  Submit(4);
+  Submit(4);
+  Submit(4);
+  Submit(1);
+  Submit(1);
+  scheduler_->Stop();
+  const core::ModelStatisticsSnapshot snapshot = statistics_.Snapshot();
+  EXPECT_EQ(snapshot.queue.count, 5u);
+  EXPECT_EQ(snapshot.execution_count, 5u);
+  ASSERT_EQ(snapshot.batches.size(), 2u);
+  EXPECT_EQ(snapshot.batches.at(4).compute_infer.count, 3u);
+  EXPECT_EQ(snapshot.batches.at(4).compute_infer.ns, 60u);
+  EXPECT_EQ(snapshot.batches.at(4).compute_input.ns, 30u);
+  EXPECT_EQ(snapshot.batches.at(4).compute_output.ns, 90u);
+  EXPECT_EQ(snapshot.batches.at(1).compute_infer.count, 2u);
+  EXPECT_EQ(snapshot.compute_infer.count, 5u);
+  EXPECT_EQ(snapshot.compute_infer.ns, 100u);
+  // Outcomes (success, fail, inference_count) are the front end's to record.
+  EXPECT_EQ(snapshot.success.count, 0u);
+  EXPECT_EQ(snapshot.inference_count, 0u);
+}
+
+TEST_F(ModelSchedulerTest, QueueTimeIncludesTheWaitBehindARunningRequest) {
+  Start(1);
+  FakeExecutor& fake = *fakes_[0];
+  fake.Block();
+  Submit();
+  ASSERT_TRUE(fake.WaitForStarted(1));
+  Submit();
+  // Request 1 was stamped before this point and cannot start before request 0
+  // is let through below, so its wait is at least the time in between.
+  const auto queued_at = core::Clock::now();
+  while (core::Clock::now() == queued_at) std::this_thread::yield();
+  const auto released_at = core::Clock::now();
+  fake.ReleaseAll();
+  scheduler_->Stop();
+  const core::ModelStatisticsSnapshot snapshot = statistics_.Snapshot();
+  EXPECT_EQ(snapshot.queue.count, 2u);
+  const uint64_t lower_bound = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(released_at - queued_at).count());
+  EXPECT_GE(snapshot.queue.ns, lower_bound);
+}
+
+}  // namespace
+}  // namespace edgeserve::scheduler
