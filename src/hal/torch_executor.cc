@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <thread>
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -202,10 +203,7 @@ absl::StatusOr<double> WarmUp(TorchCpuExecutor& executor, const TorchModelSpec& 
   return durations[durations.size() / 2];
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Executor>> LoadTorchCpuExecutor(const TorchModelSpec& spec,
-                                                              TorchLoadReport* report) {
+absl::StatusOr<std::unique_ptr<Executor>> LoadOnThisThread(const TorchModelSpec& spec, TorchLoadReport* report) {
   // Profiling needs a few runs before the graph settles; the median of the
   // rest is what a request will see.
   static constexpr int kWarmUpRuns = 7;
@@ -273,6 +271,21 @@ absl::StatusOr<std::unique_ptr<Executor>> LoadTorchCpuExecutor(const TorchModelS
   } catch (const std::exception& error) {
     return absl::FailedPreconditionError(absl::StrCat("the warm-up inference on zeros failed: ", error.what()));
   }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Executor>> LoadTorchCpuExecutor(const TorchModelSpec& spec,
+                                                              TorchLoadReport* report) {
+  // The warm-up's OpenMP team belongs to the thread that runs it and lives
+  // until that thread ends. Left on a long-lived thread, it makes libgomp count
+  // more threads than cores and stop spin-waiting, which tripled the
+  // classifier's forward time on the serving thread (see BENCHMARKS.md). A
+  // short-lived loading thread takes its team with it.
+  absl::StatusOr<std::unique_ptr<Executor>> result = absl::UnknownError("not loaded");
+  std::thread loader([&] { result = LoadOnThisThread(spec, report); });
+  loader.join();
+  return result;
 }
 
 }  // namespace edgeserve::hal
