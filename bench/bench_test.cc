@@ -137,11 +137,23 @@ TEST(BuildInferRequest, HonoursTheDatatypeOverrideAndRefusesBytes) {
   EXPECT_FALSE(BuildInferRequest(Metadata({-1, 16}, "FP8"), "m", "", {}).ok());
 }
 
+TEST(ParseDatatype, TakesTheDaemonsFixedSizeDatatypes) {
+  for (const char* name : {"BOOL", "UINT8", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64"}) {
+    absl::StatusOr<core::DataType> datatype = ParseDatatype(name);
+    ASSERT_TRUE(datatype.ok()) << name;
+    EXPECT_EQ(core::DataTypeName(*datatype), name);
+  }
+  EXPECT_EQ(ParseDatatype("BYTES").status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(ParseDatatype("fp32").status().code(), absl::StatusCode::kInvalidArgument);
+  std::string bytes;
+  EXPECT_EQ(FillDeterministic(core::DataType::kBytes, 0, bytes).code(), absl::StatusCode::kUnimplemented);
+}
+
 TEST(FillDeterministic, RepeatsAndStaysInRange) {
   std::string a(4 * 1000, '\0');
   std::string b(4 * 1000, '\0');
-  ASSERT_TRUE(FillDeterministic("FP32", 7, a).ok());
-  ASSERT_TRUE(FillDeterministic("FP32", 7, b).ok());
+  ASSERT_TRUE(FillDeterministic(core::DataType::kFp32, 7, a).ok());
+  ASSERT_TRUE(FillDeterministic(core::DataType::kFp32, 7, b).ok());
   EXPECT_EQ(a, b);
   for (size_t i = 0; i < 1000; ++i) {
     float value;
@@ -150,7 +162,7 @@ TEST(FillDeterministic, RepeatsAndStaysInRange) {
     EXPECT_LT(value, 1.0f);
   }
   std::string c(4 * 1000, '\0');
-  ASSERT_TRUE(FillDeterministic("FP32", 8, c).ok());
+  ASSERT_TRUE(FillDeterministic(core::DataType::kFp32, 8, c).ok());
   EXPECT_NE(a, c);
 }
 

@@ -1,9 +1,10 @@
 #include "infer_request.h"
 
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "edgeserve/core/tensor.h"
 
 namespace edgeserve::bench {
 namespace {
@@ -49,55 +50,61 @@ T SmallInteger(SplitMix64& rng) {
   return static_cast<T>(rng.Next() % 100);
 }
 
+absl::Status BytesUnsupported() {
+  return absl::UnimplementedError("BYTES inputs have no fixed element size; edgeserve-bench cannot make them");
+}
+
 std::string ShapeText(const google::protobuf::RepeatedField<int64_t>& shape) {
-  return absl::StrCat("[", absl::StrJoin(shape, ","), "]");
+  return core::ShapeToString(core::Shape(shape.begin(), shape.end()));
 }
 
 }  // namespace
 
-absl::StatusOr<size_t> DatatypeSize(const std::string& datatype) {
-  if (datatype == "BOOL" || datatype == "UINT8" || datatype == "INT8") return 1;
-  if (datatype == "UINT16" || datatype == "INT16" || datatype == "FP16") return 2;
-  if (datatype == "UINT32" || datatype == "INT32" || datatype == "FP32") return 4;
-  if (datatype == "UINT64" || datatype == "INT64" || datatype == "FP64") return 8;
-  if (datatype == "BYTES") {
-    return absl::UnimplementedError("BYTES inputs have no fixed element size; edgeserve-bench cannot make them");
+absl::StatusOr<core::DataType> ParseDatatype(absl::string_view name) {
+  const std::optional<core::DataType> datatype = core::DataTypeFromName(name);
+  if (!datatype.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown datatype '", name, "'; expected one of BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, "
+                     "FP32, FP64"));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown datatype '", datatype,
-      "'; expected one of BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64"));
+  if (*datatype == core::DataType::kBytes) return BytesUnsupported();
+  return *datatype;
 }
 
-absl::Status FillDeterministic(const std::string& datatype, uint64_t seed, std::string& bytes) {
+absl::Status FillDeterministic(core::DataType datatype, uint64_t seed, std::string& bytes) {
   SplitMix64 rng(seed);
-  if (datatype == "BOOL") {
-    FillAs<uint8_t>(bytes, rng, [](SplitMix64& r) { return static_cast<uint8_t>(r.Next() & 1); });
-  } else if (datatype == "UINT8") {
-    FillAs<uint8_t>(bytes, rng, SmallInteger<uint8_t>);
-  } else if (datatype == "INT8") {
-    FillAs<int8_t>(bytes, rng, SmallInteger<int8_t>);
-  } else if (datatype == "UINT16") {
-    FillAs<uint16_t>(bytes, rng, SmallInteger<uint16_t>);
-  } else if (datatype == "INT16") {
-    FillAs<int16_t>(bytes, rng, SmallInteger<int16_t>);
-  } else if (datatype == "UINT32") {
-    FillAs<uint32_t>(bytes, rng, SmallInteger<uint32_t>);
-  } else if (datatype == "INT32") {
-    FillAs<int32_t>(bytes, rng, SmallInteger<int32_t>);
-  } else if (datatype == "UINT64") {
-    FillAs<uint64_t>(bytes, rng, SmallInteger<uint64_t>);
-  } else if (datatype == "INT64") {
-    FillAs<int64_t>(bytes, rng, SmallInteger<int64_t>);
-  } else if (datatype == "FP16") {
-    FillAs<uint16_t>(bytes, rng, RandomHalf);
-  } else if (datatype == "FP32") {
-    FillAs<float>(bytes, rng, [](SplitMix64& r) { return static_cast<float>(r.Signed()); });
-  } else if (datatype == "FP64") {
-    FillAs<double>(bytes, rng, [](SplitMix64& r) { return r.Signed(); });
-  } else {
-    return DatatypeSize(datatype).status();
+  switch (datatype) {
+    case core::DataType::kBool:
+      FillAs<uint8_t>(bytes, rng, [](SplitMix64& r) { return static_cast<uint8_t>(r.Next() & 1); });
+      return absl::OkStatus();
+    case core::DataType::kUint8:
+      FillAs<uint8_t>(bytes, rng, SmallInteger<uint8_t>);
+      return absl::OkStatus();
+    case core::DataType::kInt8:
+      FillAs<int8_t>(bytes, rng, SmallInteger<int8_t>);
+      return absl::OkStatus();
+    case core::DataType::kInt16:
+      FillAs<int16_t>(bytes, rng, SmallInteger<int16_t>);
+      return absl::OkStatus();
+    case core::DataType::kInt32:
+      FillAs<int32_t>(bytes, rng, SmallInteger<int32_t>);
+      return absl::OkStatus();
+    case core::DataType::kInt64:
+      FillAs<int64_t>(bytes, rng, SmallInteger<int64_t>);
+      return absl::OkStatus();
+    case core::DataType::kFp16:
+      FillAs<uint16_t>(bytes, rng, RandomHalf);
+      return absl::OkStatus();
+    case core::DataType::kFp32:
+      FillAs<float>(bytes, rng, [](SplitMix64& r) { return static_cast<float>(r.Signed()); });
+      return absl::OkStatus();
+    case core::DataType::kFp64:
+      FillAs<double>(bytes, rng, [](SplitMix64& r) { return r.Signed(); });
+      return absl::OkStatus();
+    case core::DataType::kBytes:
+      break;
   }
-  return absl::OkStatus();
+  return BytesUnsupported();
 }
 
 absl::StatusOr<PreparedRequest> BuildInferRequest(const inference::ModelMetadataResponse& metadata,
@@ -157,16 +164,19 @@ absl::StatusOr<PreparedRequest> BuildInferRequest(const inference::ModelMetadata
     }
     if (i == 0 && declared.shape_size() > 0 && declared.shape(0) < 0) prepared.batch = input->shape(0);
 
-    absl::StatusOr<size_t> element_size = DatatypeSize(input->datatype());
-    if (!element_size.ok()) {
-      return absl::Status(element_size.status().code(),
-                          absl::StrCat("input '", declared.name(), "': ", element_size.status().message()));
+    absl::StatusOr<core::DataType> datatype = ParseDatatype(input->datatype());
+    if (!datatype.ok()) {
+      return absl::Status(datatype.status().code(),
+                          absl::StrCat("input '", declared.name(), "': ", datatype.status().message()));
     }
-    int64_t elements = 1;
-    for (int64_t dim : input->shape()) elements *= dim;
+    const int64_t elements = core::ElementCount(core::Shape(input->shape().begin(), input->shape().end()));
+    if (elements < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", declared.name(), "': shape ", ShapeText(input->shape()),
+                                                     " has a negative dimension or too many elements"));
+    }
     std::string* raw = request.add_raw_input_contents();
-    raw->resize(static_cast<size_t>(elements) * *element_size);
-    absl::Status filled = FillDeterministic(input->datatype(), static_cast<uint64_t>(i), *raw);
+    raw->resize(static_cast<size_t>(elements) * core::DataTypeSize(*datatype));
+    absl::Status filled = FillDeterministic(*datatype, static_cast<uint64_t>(i), *raw);
     if (!filled.ok()) return filled;
   }
   return prepared;

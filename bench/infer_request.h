@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "edgeserve/core/datatype.h"
 #include "grpc_service.pb.h"
 
 namespace edgeserve::bench {
@@ -24,15 +26,17 @@ struct InputChoices {
   std::string datatype;
 };
 
-// Bytes per element of a protocol datatype ("FP32" -> 4); an error for BYTES,
-// whose elements have no fixed size, and for names the protocol lacks.
-absl::StatusOr<size_t> DatatypeSize(const std::string& datatype);
+// A datatype the bench can make inputs of: any fixed-size one the daemon knows
+// (edgeserve/core/datatype.h; core::DataTypeSize gives its element size). An
+// error for BYTES, whose elements have no fixed size, and for unknown names.
+absl::StatusOr<core::DataType> ParseDatatype(absl::string_view name);
 
 // Fills `bytes` (whose size is a multiple of the element size) with
 // pseudo-random elements of `datatype` from `seed`: the same seed gives the
 // same bytes on every run and machine. Floats lie in [-1, 1) and integers in
 // [0, 100), so models that take indices or normalised images accept them.
-absl::Status FillDeterministic(const std::string& datatype, uint64_t seed, std::string& bytes);
+// An error for BYTES.
+absl::Status FillDeterministic(core::DataType datatype, uint64_t seed, std::string& bytes);
 
 struct PreparedRequest {
   inference::ModelInferRequest request;

@@ -14,8 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "edgeserve/core/datatype.h"
+#include "edgeserve/core/tensor.h"
 #include "infer_request.h"
 
 namespace edgeserve::bench {
@@ -50,19 +51,30 @@ class CountingWarningHandler : public c10::WarningHandler {
   std::string first_ ABSL_GUARDED_BY(mu_);
 };
 
-absl::StatusOr<c10::ScalarType> ScalarTypeOf(const std::string& datatype) {
-  if (datatype == "BOOL") return c10::kBool;
-  if (datatype == "UINT8") return c10::kByte;
-  if (datatype == "INT8") return c10::kChar;
-  if (datatype == "INT16") return c10::kShort;
-  if (datatype == "INT32") return c10::kInt;
-  if (datatype == "INT64") return c10::kLong;
-  if (datatype == "FP16") return c10::kHalf;
-  if (datatype == "FP32") return c10::kFloat;
-  if (datatype == "FP64") return c10::kDouble;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--datatype ", datatype, " has no LibTorch tensor type; use one of BOOL, UINT8, INT8, INT16, "
-                   "INT32, INT64, FP16, FP32, FP64"));
+c10::ScalarType ScalarTypeOf(core::DataType datatype) {
+  switch (datatype) {
+    case core::DataType::kBool:
+      return c10::kBool;
+    case core::DataType::kUint8:
+      return c10::kByte;
+    case core::DataType::kInt8:
+      return c10::kChar;
+    case core::DataType::kInt16:
+      return c10::kShort;
+    case core::DataType::kInt32:
+      return c10::kInt;
+    case core::DataType::kInt64:
+      return c10::kLong;
+    case core::DataType::kFp16:
+      return c10::kHalf;
+    case core::DataType::kFp32:
+      return c10::kFloat;
+    case core::DataType::kFp64:
+      return c10::kDouble;
+    case core::DataType::kBytes:  // refused by ParseDatatype
+      break;
+  }
+  return c10::kByte;
 }
 
 // Appends every tensor in `value` (a tensor, or tuples, lists and dicts of
@@ -158,14 +170,17 @@ absl::StatusOr<ModuleForm> ParseModuleForm(const std::string& name) {
 }
 
 absl::StatusOr<Report> RunTorchLoop(const TorchLoopOptions& options) {
-  absl::StatusOr<c10::ScalarType> scalar_type = ScalarTypeOf(options.datatype);
-  if (!scalar_type.ok()) return scalar_type.status();
-  absl::StatusOr<size_t> element_size = DatatypeSize(options.datatype);
-  if (!element_size.ok()) return element_size.status();
-  int64_t elements = 1;
-  for (int64_t dim : options.shape) elements *= dim;
-  std::string bytes(static_cast<size_t>(elements) * *element_size, '\0');
-  absl::Status filled = FillDeterministic(options.datatype, 0, bytes);
+  absl::StatusOr<core::DataType> datatype = ParseDatatype(options.datatype);
+  if (!datatype.ok()) {
+    return absl::Status(datatype.status().code(), absl::StrCat("--datatype: ", datatype.status().message()));
+  }
+  const int64_t elements = core::ElementCount(options.shape);
+  if (elements < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--shape ", core::ShapeToString(options.shape),
+                                                   " has a negative dimension or too many elements"));
+  }
+  std::string bytes(static_cast<size_t>(elements) * core::DataTypeSize(*datatype), '\0');
+  absl::Status filled = FillDeterministic(*datatype, 0, bytes);
   if (!filled.ok()) return filled;
 
   CountingWarningHandler warnings;
@@ -184,7 +199,7 @@ absl::StatusOr<Report> RunTorchLoop(const TorchLoopOptions& options) {
   std::vector<int64_t> latencies_ns;
   try {
     const at::Tensor input =
-        torch::from_blob(bytes.data(), options.shape, torch::TensorOptions().dtype(*scalar_type)).clone();
+        torch::from_blob(bytes.data(), options.shape, torch::TensorOptions().dtype(ScalarTypeOf(*datatype))).clone();
     torch::jit::Module loaded = torch::jit::load(options.model_file);
     loaded.eval();
     // One forward as loaded first: it rejects an input of the wrong shape
@@ -194,7 +209,7 @@ absl::StatusOr<Report> RunTorchLoop(const TorchLoopOptions& options) {
     auto [module, form] = ChooseForm(std::move(loaded), options.form, input);
     report.details.emplace_back("threads", absl::StrCat(at::get_num_threads()));
     report.details.emplace_back("module", form);
-    report.details.emplace_back("input", absl::StrCat(options.datatype, "[", absl::StrJoin(options.shape, ","), "]"));
+    report.details.emplace_back("input", absl::StrCat(options.datatype, core::ShapeToString(options.shape)));
 
     Forward forward(module, input);
     const Clock::time_point begin = Clock::now() + std::chrono::duration_cast<Clock::duration>(

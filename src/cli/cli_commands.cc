@@ -46,27 +46,29 @@ std::string Pack(const Values& values) {
 }
 
 absl::StatusOr<std::string> TypedContents(const inference::InferTensorContents& contents,
-                                          Datatype datatype) {
+                                          core::DataType datatype) {
   switch (datatype) {
-    case Datatype::kBool:
+    case core::DataType::kBool:
       return Pack<uint8_t>(contents.bool_contents());
-    case Datatype::kUint8:
+    case core::DataType::kUint8:
       return Pack<uint8_t>(contents.uint_contents());
-    case Datatype::kInt8:
+    case core::DataType::kInt8:
       return Pack<int8_t>(contents.int_contents());
-    case Datatype::kInt16:
+    case core::DataType::kInt16:
       return Pack<int16_t>(contents.int_contents());
-    case Datatype::kInt32:
+    case core::DataType::kInt32:
       return Pack<int32_t>(contents.int_contents());
-    case Datatype::kInt64:
+    case core::DataType::kInt64:
       return Pack<int64_t>(contents.int64_contents());
-    case Datatype::kFp16:
+    case core::DataType::kFp16:
       return absl::InvalidArgumentError(
           "FP16 has no typed contents; the server must send raw_output_contents");
-    case Datatype::kFp32:
+    case core::DataType::kFp32:
       return Pack<float>(contents.fp32_contents());
-    case Datatype::kFp64:
+    case core::DataType::kFp64:
       return Pack<double>(contents.fp64_contents());
+    case core::DataType::kBytes:  // refused by OutputTensor
+      break;
   }
   return std::string();
 }
@@ -183,14 +185,14 @@ absl::StatusOr<int> Infer(const Options& options, GRPCInferenceService::StubInte
   }
   for (int i = 0; i < response.outputs_size(); ++i) {
     const auto& output = response.outputs(i);
-    absl::StatusOr<Datatype> datatype = ParseDatatype(output.datatype());
+    absl::StatusOr<core::DataType> datatype = ParseDatatype(output.datatype());
     if (!datatype.ok()) {
       out << "output " << output.name() << ": " << output.datatype() << " "
-          << ShapeToString({output.shape().begin(), output.shape().end()}) << "\n"
+          << FormatShape({output.shape().begin(), output.shape().end()}) << "\n"
           << "  values: not shown: " << datatype.status().message() << "\n";
       continue;
     }
-    absl::StatusOr<Tensor> tensor = OutputTensor(response, i, *datatype);
+    absl::StatusOr<core::Tensor> tensor = OutputTensor(response, i, *datatype);
     if (!tensor.ok()) return tensor.status();
     out << FormatTensor(output.name(), *tensor);
     if (!options.save_dir.empty()) {
@@ -239,7 +241,7 @@ absl::StatusOr<inference::ModelInferRequest> BuildInferRequest(
   request.set_model_version(options.version);
   request.set_id(options.id);
   for (const auto& declared : metadata.inputs()) {
-    absl::StatusOr<Datatype> datatype = ParseDatatype(declared.datatype());
+    absl::StatusOr<core::DataType> datatype = ParseDatatype(declared.datatype());
     if (!datatype.ok()) {
       return absl::Status(
           datatype.status().code(),
@@ -247,15 +249,16 @@ absl::StatusOr<inference::ModelInferRequest> BuildInferRequest(
     }
     const auto file = std::find_if(options.inputs.begin(), options.inputs.end(),
                                    [&](const InputFile& f) { return f.name == declared.name(); });
-    absl::StatusOr<Tensor> tensor;
+    absl::StatusOr<core::Tensor> tensor;
     std::string origin;
     if (file != options.inputs.end()) {
       tensor = ReadNpyFile(file->path);
       if (!tensor.ok()) return tensor.status();
       if (tensor->datatype != *datatype) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "input '", declared.name(), "': ", file->path, " holds ",
-            DatatypeName(tensor->datatype), " data, the model expects ", declared.datatype()));
+        return absl::InvalidArgumentError(
+            absl::StrCat("input '", declared.name(), "': ", file->path, " holds ",
+                         core::DataTypeName(tensor->datatype), " data, the model expects ",
+                         declared.datatype()));
       }
       origin = absl::StrCat("from ", file->path);
     } else {
@@ -269,7 +272,7 @@ absl::StatusOr<inference::ModelInferRequest> BuildInferRequest(
       origin = "random";
     }
     origins << "input " << declared.name() << ": " << declared.datatype() << " "
-            << ShapeToString(tensor->shape) << " " << origin << "\n";
+            << FormatShape(tensor->shape) << " " << origin << "\n";
     auto* input = request.add_inputs();
     input->set_name(declared.name());
     input->set_datatype(declared.datatype());
@@ -281,13 +284,14 @@ absl::StatusOr<inference::ModelInferRequest> BuildInferRequest(
   return request;
 }
 
-absl::StatusOr<Tensor> OutputTensor(const inference::ModelInferResponse& response, int index,
-                                    Datatype datatype) {
+absl::StatusOr<core::Tensor> OutputTensor(const inference::ModelInferResponse& response, int index,
+                                          core::DataType datatype) {
   const auto& output = response.outputs(index);
-  Tensor tensor;
+  if (absl::Status supported = CheckSupported(datatype); !supported.ok()) return supported;
+  core::Tensor tensor;
   tensor.datatype = datatype;
   tensor.shape.assign(output.shape().begin(), output.shape().end());
-  absl::StatusOr<int64_t> count = ElementCount(tensor.shape);
+  absl::StatusOr<int64_t> count = CheckedElementCount(tensor.shape);
   if (!count.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("output '", output.name(), "': ", count.status().message()));
@@ -307,13 +311,13 @@ absl::StatusOr<Tensor> OutputTensor(const inference::ModelInferResponse& respons
     }
     tensor.data = *std::move(data);
   }
-  const size_t element_size = ElementSize(datatype);
+  const size_t element_size = core::DataTypeSize(datatype);
   if (static_cast<uint64_t>(*count) > tensor.data.size() / element_size ||
       static_cast<size_t>(*count) * element_size != tensor.data.size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "output '", output.name(), "': ", DatatypeName(datatype), " ", ShapeToString(tensor.shape),
-        " needs ", *count, " elements, the response holds ", tensor.data.size() / element_size,
-        " (", tensor.data.size(), " bytes)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("output '", output.name(), "': ", core::DataTypeName(datatype), " ",
+                     FormatShape(tensor.shape), " needs ", *count, " elements, the response holds ",
+                     tensor.data.size() / element_size, " (", tensor.data.size(), " bytes)"));
   }
   return tensor;
 }

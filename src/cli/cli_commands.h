@@ -39,8 +39,8 @@ absl::StatusOr<inference::ModelInferRequest> BuildInferRequest(
 // Output `index` of a response as a tensor of `datatype`, from
 // raw_output_contents when the server sent them and from the typed contents
 // otherwise; fails when the data does not match the output's shape.
-absl::StatusOr<Tensor> OutputTensor(const inference::ModelInferResponse& response, int index,
-                                    Datatype datatype);
+absl::StatusOr<core::Tensor> OutputTensor(const inference::ModelInferResponse& response, int index,
+                                          core::DataType datatype);
 
 // The file name `--save-dir` uses for an output: NAME.npy with every
 // character other than letters, digits, '.', '_' and '-' replaced by '_', so

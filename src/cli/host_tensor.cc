@@ -1,8 +1,9 @@
 #include "host_tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -17,21 +18,6 @@ namespace {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "edgeserve-cli needs a little-endian host");
 
-struct DatatypeInfo {
-  Datatype datatype;
-  absl::string_view name;
-  size_t size;
-};
-
-// Indexed by Datatype: keep the order of the enum.
-constexpr DatatypeInfo kDatatypes[] = {
-    {Datatype::kBool, "BOOL", 1},   {Datatype::kUint8, "UINT8", 1}, {Datatype::kInt8, "INT8", 1},
-    {Datatype::kInt16, "INT16", 2}, {Datatype::kInt32, "INT32", 4}, {Datatype::kInt64, "INT64", 8},
-    {Datatype::kFp16, "FP16", 2},   {Datatype::kFp32, "FP32", 4},   {Datatype::kFp64, "FP64", 8},
-};
-
-const DatatypeInfo& Info(Datatype datatype) { return kDatatypes[static_cast<size_t>(datatype)]; }
-
 template <typename T>
 T Load(const std::string& data, int64_t index) {
   T value;
@@ -41,26 +27,29 @@ T Load(const std::string& data, int64_t index) {
 
 }  // namespace
 
-absl::StatusOr<Datatype> ParseDatatype(absl::string_view name) {
-  for (const DatatypeInfo& info : kDatatypes) {
-    if (info.name == name) return info.datatype;
+absl::StatusOr<core::DataType> ParseDatatype(absl::string_view name) {
+  const std::optional<core::DataType> datatype = core::DataTypeFromName(name);
+  if (!datatype.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown or unsupported datatype '", name,
+                     "' (supported: BOOL, UINT8, INT8, INT16, INT32, INT64, FP16, FP32, FP64)"));
   }
-  if (name == "BYTES") {
+  if (absl::Status supported = CheckSupported(*datatype); !supported.ok()) return supported;
+  return *datatype;
+}
+
+absl::Status CheckSupported(core::DataType datatype) {
+  if (datatype == core::DataType::kBytes) {
     return absl::UnimplementedError(
         "datatype BYTES is not supported by edgeserve-cli: it has no fixed element size, so it "
         "cannot come from .npy files or random data nor be printed");
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown or unsupported datatype '", name,
-                                                 "' (supported: BOOL, UINT8, INT8, INT16, INT32, "
-                                                 "INT64, FP16, FP32, FP64)"));
+  return absl::OkStatus();
 }
 
-absl::string_view DatatypeName(Datatype datatype) { return Info(datatype).name; }
-
-size_t ElementSize(Datatype datatype) { return Info(datatype).size; }
-
-bool IsFloating(Datatype datatype) {
-  return datatype == Datatype::kFp16 || datatype == Datatype::kFp32 || datatype == Datatype::kFp64;
+bool IsFloating(core::DataType datatype) {
+  return datatype == core::DataType::kFp16 || datatype == core::DataType::kFp32 ||
+         datatype == core::DataType::kFp64;
 }
 
 uint16_t FloatToHalf(float value) {
@@ -114,68 +103,66 @@ float HalfToFloat(uint16_t bits) {
   return value;
 }
 
-absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape) {
-  int64_t count = 1;
-  for (int64_t dim : shape) {
-    if (dim < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("shape ", ShapeToString(shape), " has a negative dimension"));
-    }
-    if (dim != 0 && count > std::numeric_limits<int64_t>::max() / dim) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("shape ", ShapeToString(shape), " has too many elements"));
-    }
-    count *= dim;
-  }
-  return count;
+absl::StatusOr<int64_t> CheckedElementCount(const core::Shape& shape) {
+  const int64_t count = core::ElementCount(shape);
+  if (count >= 0) return count;
+  const bool negative =
+      std::any_of(shape.begin(), shape.end(), [](int64_t dim) { return dim < 0; });
+  return absl::InvalidArgumentError(
+      absl::StrCat("shape ", FormatShape(shape),
+                   negative ? " has a negative dimension" : " has too many elements"));
 }
 
-std::string ShapeToString(const std::vector<int64_t>& shape) {
+std::string FormatShape(const core::Shape& shape) {
   return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
 }
 
-double ElementAsDouble(const Tensor& tensor, int64_t index) {
+double ElementAsDouble(const core::Tensor& tensor, int64_t index) {
   switch (tensor.datatype) {
-    case Datatype::kBool:
+    case core::DataType::kBool:
       return Load<uint8_t>(tensor.data, index) != 0 ? 1.0 : 0.0;
-    case Datatype::kUint8:
+    case core::DataType::kUint8:
       return Load<uint8_t>(tensor.data, index);
-    case Datatype::kInt8:
+    case core::DataType::kInt8:
       return Load<int8_t>(tensor.data, index);
-    case Datatype::kInt16:
+    case core::DataType::kInt16:
       return Load<int16_t>(tensor.data, index);
-    case Datatype::kInt32:
+    case core::DataType::kInt32:
       return Load<int32_t>(tensor.data, index);
-    case Datatype::kInt64:
+    case core::DataType::kInt64:
       return static_cast<double>(Load<int64_t>(tensor.data, index));
-    case Datatype::kFp16:
+    case core::DataType::kFp16:
       return HalfToFloat(Load<uint16_t>(tensor.data, index));
-    case Datatype::kFp32:
+    case core::DataType::kFp32:
       return Load<float>(tensor.data, index);
-    case Datatype::kFp64:
+    case core::DataType::kFp64:
       return Load<double>(tensor.data, index);
+    case core::DataType::kBytes:
+      break;
   }
   return 0.0;
 }
 
-std::string ElementToString(const Tensor& tensor, int64_t index) {
+std::string ElementToString(const core::Tensor& tensor, int64_t index) {
   switch (tensor.datatype) {
-    case Datatype::kBool:
+    case core::DataType::kBool:
       return Load<uint8_t>(tensor.data, index) != 0 ? "true" : "false";
-    case Datatype::kUint8:
+    case core::DataType::kUint8:
       return absl::StrCat(static_cast<int>(Load<uint8_t>(tensor.data, index)));
-    case Datatype::kInt8:
+    case core::DataType::kInt8:
       return absl::StrCat(static_cast<int>(Load<int8_t>(tensor.data, index)));
-    case Datatype::kInt16:
+    case core::DataType::kInt16:
       return absl::StrCat(Load<int16_t>(tensor.data, index));
-    case Datatype::kInt32:
+    case core::DataType::kInt32:
       return absl::StrCat(Load<int32_t>(tensor.data, index));
-    case Datatype::kInt64:
+    case core::DataType::kInt64:
       return absl::StrCat(Load<int64_t>(tensor.data, index));
-    case Datatype::kFp16:
-    case Datatype::kFp32:
-    case Datatype::kFp64:
+    case core::DataType::kFp16:
+    case core::DataType::kFp32:
+    case core::DataType::kFp64:
       return absl::StrFormat("%g", ElementAsDouble(tensor, index));
+    case core::DataType::kBytes:
+      break;
   }
   return "";
 }

@@ -1,54 +1,52 @@
-// Tensors as edgeserve-cli holds them in memory: a protocol datatype, a shape
-// and the elements as little-endian bytes in row-major order, which is both
-// the .npy layout and the `raw_*_contents` layout of the protocol.
+// What edgeserve-cli adds to the protocol's datatypes and host tensors
+// (edgeserve/core/datatype.h, edgeserve/core/tensor.h): the CLI holds inputs
+// and outputs as core::Tensor, elements as little-endian bytes in row-major
+// order, which is both the .npy layout and the `raw_*_contents` layout of the
+// protocol. The CLI handles only the fixed-size datatypes; BYTES is refused
+// where a datatype name is parsed, so every function below may assume a
+// datatype other than BYTES.
 #ifndef EDGESERVE_CLI_HOST_TENSOR_H_
 #define EDGESERVE_CLI_HOST_TENSOR_H_
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
-#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "edgeserve/core/datatype.h"
+#include "edgeserve/core/tensor.h"
 
 namespace edgeserve::cli {
 
-// The fixed-size datatypes of the protocol that the CLI can read, generate and
-// print. BYTES has no fixed element size and is refused by ParseDatatype.
-enum class Datatype { kBool, kUint8, kInt8, kInt16, kInt32, kInt64, kFp16, kFp32, kFp64 };
-
-// Maps a protocol name ("FP32") to a Datatype; the error names the datatype
+// Maps a protocol name ("FP32") to its datatype; the error names the datatype
 // and, for BYTES, says that the CLI does not support it.
-absl::StatusOr<Datatype> ParseDatatype(absl::string_view name);
-absl::string_view DatatypeName(Datatype datatype);
-size_t ElementSize(Datatype datatype);
-bool IsFloating(Datatype datatype);
+absl::StatusOr<core::DataType> ParseDatatype(absl::string_view name);
+
+// OK for a fixed-size datatype; for BYTES, the error ParseDatatype gives.
+absl::Status CheckSupported(core::DataType datatype);
+
+bool IsFloating(core::DataType datatype);
 
 // IEEE 754 binary16 <-> binary32, round to nearest even.
 uint16_t FloatToHalf(float value);
 float HalfToFloat(uint16_t bits);
 
-// The number of elements a shape holds; fails on a negative dimension or on
+// core::ElementCount as a status: fails on a negative dimension or on
 // overflow, naming the shape.
-absl::StatusOr<int64_t> ElementCount(const std::vector<int64_t>& shape);
+absl::StatusOr<int64_t> CheckedElementCount(const core::Shape& shape);
 
-// "[2, 3]", the way the CLI prints every shape.
-std::string ShapeToString(const std::vector<int64_t>& shape);
-
-struct Tensor {
-  Datatype datatype = Datatype::kFp32;
-  std::vector<int64_t> shape;
-  std::string data;
-};
+// "[2, 3]", the way the CLI prints every shape (the daemon's
+// core::ShapeToString writes "[2,3]"; the CLI's output keeps its own style).
+std::string FormatShape(const core::Shape& shape);
 
 // Element `index` of a tensor widened to double, for statistics. The caller
 // keeps index below the element count, here and in ElementToString.
-double ElementAsDouble(const Tensor& tensor, int64_t index);
+double ElementAsDouble(const core::Tensor& tensor, int64_t index);
 
 // Element `index` as the CLI prints it: integers exactly, BOOL as true/false,
 // floating types with six significant digits.
-std::string ElementToString(const Tensor& tensor, int64_t index);
+std::string ElementToString(const core::Tensor& tensor, int64_t index);
 
 }  // namespace edgeserve::cli
 

@@ -24,27 +24,28 @@ constexpr size_t kPreludeV2 = kMagic.size() + 2 + 4;
 constexpr size_t kHeaderAlignment = 64;
 
 struct NpyDtype {
-  Datatype datatype;
+  core::DataType datatype;
   absl::string_view code;  // the dtype string without its byte-order character
 };
 
 constexpr NpyDtype kNpyDtypes[] = {
-    {Datatype::kBool, "b1"},  {Datatype::kUint8, "u1"}, {Datatype::kInt8, "i1"},
-    {Datatype::kInt16, "i2"}, {Datatype::kInt32, "i4"}, {Datatype::kInt64, "i8"},
-    {Datatype::kFp16, "f2"},  {Datatype::kFp32, "f4"},  {Datatype::kFp64, "f8"},
+    {core::DataType::kBool, "b1"},  {core::DataType::kUint8, "u1"}, {core::DataType::kInt8, "i1"},
+    {core::DataType::kInt16, "i2"}, {core::DataType::kInt32, "i4"}, {core::DataType::kInt64, "i8"},
+    {core::DataType::kFp16, "f2"},  {core::DataType::kFp32, "f4"},  {core::DataType::kFp64, "f8"},
 };
 
-std::string NpyDescr(Datatype datatype) {
+std::string NpyDescr(core::DataType datatype) {
   for (const NpyDtype& dtype : kNpyDtypes) {
     if (dtype.datatype == datatype) {
       // NumPy marks single-byte types as having no byte order.
-      return absl::StrCat(ElementSize(datatype) == 1 ? "|" : "<", dtype.code);
+      return absl::StrCat(core::DataTypeSize(datatype) == 1 ? "|" : "<", dtype.code);
     }
   }
   return "";
 }
 
-absl::StatusOr<Datatype> DatatypeFromDescr(absl::string_view descr, absl::string_view source) {
+absl::StatusOr<core::DataType> DatatypeFromDescr(absl::string_view descr,
+                                                 absl::string_view source) {
   absl::string_view code = descr;
   char byte_order = '|';
   if (!code.empty() && (code[0] == '<' || code[0] == '>' || code[0] == '|' || code[0] == '=')) {
@@ -53,7 +54,7 @@ absl::StatusOr<Datatype> DatatypeFromDescr(absl::string_view descr, absl::string
   }
   for (const NpyDtype& dtype : kNpyDtypes) {
     if (dtype.code != code) continue;
-    if (byte_order == '>' && ElementSize(dtype.datatype) > 1) {
+    if (byte_order == '>' && core::DataTypeSize(dtype.datatype) > 1) {
       return absl::InvalidArgumentError(
           absl::StrCat(source, ": big-endian dtype '", descr,
                        "' is not supported; save it little-endian, "
@@ -244,7 +245,7 @@ std::string ShapeTuple(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view source) {
+absl::StatusOr<core::Tensor> ParseNpy(absl::string_view bytes, absl::string_view source) {
   if (bytes.substr(0, kMagic.size()) != kMagic || bytes.size() < kPreludeV1) {
     return absl::InvalidArgumentError(
         absl::StrCat(source, ": not a .npy file (missing the \\x93NUMPY magic)"));
@@ -277,14 +278,14 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view sourc
                      ": Fortran-order (column-major) arrays are not supported; save a "
                      "C-order array, e.g. np.save(path, np.ascontiguousarray(a))"));
   }
-  absl::StatusOr<Datatype> datatype = DatatypeFromDescr(header->descr, source);
+  absl::StatusOr<core::DataType> datatype = DatatypeFromDescr(header->descr, source);
   if (!datatype.ok()) return datatype.status();
-  absl::StatusOr<int64_t> count = ElementCount(header->shape);
+  absl::StatusOr<int64_t> count = CheckedElementCount(header->shape);
   if (!count.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": ", count.status().message()));
   }
   const absl::string_view data = bytes.substr(prelude + header_length);
-  const size_t element_size = ElementSize(*datatype);
+  const size_t element_size = core::DataTypeSize(*datatype);
   if (static_cast<uint64_t>(*count) > data.size() / element_size ||
       static_cast<size_t>(*count) * element_size != data.size()) {
     return absl::InvalidArgumentError(
@@ -292,20 +293,22 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view sourc
                      header->descr, "' (", *count, " elements), but the file holds ", data.size(),
                      " bytes of data (", data.size() / element_size, " elements)"));
   }
-  Tensor tensor;
+  core::Tensor tensor;
   tensor.datatype = *datatype;
   tensor.shape = std::move(header->shape);
   tensor.data = std::string(data);
   return tensor;
 }
 
-absl::StatusOr<std::string> SerializeNpy(const Tensor& tensor) {
-  absl::StatusOr<int64_t> count = ElementCount(tensor.shape);
+absl::StatusOr<std::string> SerializeNpy(const core::Tensor& tensor) {
+  if (absl::Status supported = CheckSupported(tensor.datatype); !supported.ok()) return supported;
+  absl::StatusOr<int64_t> count = CheckedElementCount(tensor.shape);
   if (!count.ok()) return count.status();
-  if (static_cast<uint64_t>(*count) * ElementSize(tensor.datatype) != tensor.data.size()) {
+  if (static_cast<uint64_t>(*count) * core::DataTypeSize(tensor.datatype) != tensor.data.size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        DatatypeName(tensor.datatype), " tensor of shape ", ShapeToString(tensor.shape), " needs ",
-        *count * ElementSize(tensor.datatype), " bytes, has ", tensor.data.size()));
+        core::DataTypeName(tensor.datatype), " tensor of shape ", FormatShape(tensor.shape),
+        " needs ", *count * core::DataTypeSize(tensor.datatype), " bytes, has ",
+        tensor.data.size()));
   }
   std::string header =
       absl::StrCat("{'descr': '", NpyDescr(tensor.datatype),
@@ -326,7 +329,7 @@ absl::StatusOr<std::string> SerializeNpy(const Tensor& tensor) {
   return out;
 }
 
-absl::StatusOr<Tensor> ReadNpyFile(const std::string& path) {
+absl::StatusOr<core::Tensor> ReadNpyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return FileError("cannot open", path);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -334,7 +337,7 @@ absl::StatusOr<Tensor> ReadNpyFile(const std::string& path) {
   return ParseNpy(bytes, path);
 }
 
-absl::Status WriteNpyFile(const std::string& path, const Tensor& tensor) {
+absl::Status WriteNpyFile(const std::string& path, const core::Tensor& tensor) {
   absl::StatusOr<std::string> bytes = SerializeNpy(tensor);
   if (!bytes.ok()) return bytes.status();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

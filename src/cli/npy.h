@@ -18,14 +18,14 @@ namespace edgeserve::cli {
 
 // Parses the complete contents of a .npy file; `source` is the name used in
 // error messages.
-absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, absl::string_view source);
+absl::StatusOr<core::Tensor> ParseNpy(absl::string_view bytes, absl::string_view source);
 
 // Encodes a tensor as a .npy file: format 1.0, or 2.0 when the header does not
 // fit 1.0. Fails when the data size does not match shape and datatype.
-absl::StatusOr<std::string> SerializeNpy(const Tensor& tensor);
+absl::StatusOr<std::string> SerializeNpy(const core::Tensor& tensor);
 
-absl::StatusOr<Tensor> ReadNpyFile(const std::string& path);
-absl::Status WriteNpyFile(const std::string& path, const Tensor& tensor);
+absl::StatusOr<core::Tensor> ReadNpyFile(const std::string& path);
+absl::Status WriteNpyFile(const std::string& path, const core::Tensor& tensor);
 
 }  // namespace edgeserve::cli
 

@@ -55,10 +55,12 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-std::string FormatTensor(absl::string_view name, const Tensor& tensor) {
-  std::string out = absl::StrCat("output ", name, ": ", DatatypeName(tensor.datatype), " ",
-                                 ShapeToString(tensor.shape), "\n");
-  const int64_t count = static_cast<int64_t>(tensor.data.size() / ElementSize(tensor.datatype));
+std::string FormatTensor(absl::string_view name, const core::Tensor& tensor) {
+  std::string out = absl::StrCat("output ", name, ": ", core::DataTypeName(tensor.datatype), " ",
+                                 FormatShape(tensor.shape), "\n");
+  const size_t element_size = core::DataTypeSize(tensor.datatype);  // 0 only for BYTES
+  const int64_t count =
+      element_size == 0 ? 0 : static_cast<int64_t>(tensor.data.size() / element_size);
   std::vector<std::string> values;
   for (int64_t i = 0; i < std::min(count, kPrintedElements); ++i) {
     values.push_back(ElementToString(tensor, i));
@@ -105,7 +107,7 @@ std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata
     std::vector<std::vector<std::string>> rows;
     for (const auto& tensor : list) {
       rows.push_back(
-          {"  " + tensor.name(), tensor.datatype(), ShapeToString(ShapeOf(tensor.shape()))});
+          {"  " + tensor.name(), tensor.datatype(), FormatShape(ShapeOf(tensor.shape()))});
     }
     return FormatTable(rows);
   };

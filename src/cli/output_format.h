@@ -22,7 +22,7 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 // "output NAME: DATATYPE [shape]", the first kPrintedElements values with the
 // element count and, for a 2-D floating tensor (a classifier's logits), the
 // minimum, maximum and argmax of its first row.
-std::string FormatTensor(absl::string_view name, const Tensor& tensor);
+std::string FormatTensor(absl::string_view name, const core::Tensor& tensor);
 
 std::string FormatServerMetadata(const inference::ServerMetadataResponse& metadata);
 std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& index);

@@ -34,17 +34,18 @@ std::vector<int64_t> ResolveShape(const std::vector<int64_t>& declared, int64_t 
   return shape;
 }
 
-absl::StatusOr<Tensor> RandomTensor(Datatype datatype, std::vector<int64_t> shape,
-                                    std::mt19937_64& rng) {
-  absl::StatusOr<int64_t> count = ElementCount(shape);
+absl::StatusOr<core::Tensor> RandomTensor(core::DataType datatype, std::vector<int64_t> shape,
+                                          std::mt19937_64& rng) {
+  if (absl::Status supported = CheckSupported(datatype); !supported.ok()) return supported;
+  absl::StatusOr<int64_t> count = CheckedElementCount(shape);
   if (!count.ok()) return count.status();
-  const uint64_t element_size = ElementSize(datatype);
+  const uint64_t element_size = core::DataTypeSize(datatype);
   if (static_cast<uint64_t>(*count) > kMaxTensorBytes / element_size) {
     return absl::InvalidArgumentError(
-        absl::StrCat(DatatypeName(datatype), " tensor of shape ", ShapeToString(shape),
+        absl::StrCat(core::DataTypeName(datatype), " tensor of shape ", FormatShape(shape),
                      " is larger than the 2 GiB a gRPC message can carry"));
   }
-  Tensor tensor;
+  core::Tensor tensor;
   tensor.datatype = datatype;
   tensor.shape = std::move(shape);
   tensor.data.resize(static_cast<size_t>(*count) * element_size);
@@ -57,32 +58,34 @@ absl::StatusOr<Tensor> RandomTensor(Datatype datatype, std::vector<int64_t> shap
   // Multiples of 1/2048 below 1 are exact in FP16, so rounding never reaches 1.
   std::uniform_int_distribution<int> half_step(0, 2047);
   switch (datatype) {
-    case Datatype::kBool:
+    case core::DataType::kBool:
       Fill<uint8_t>(tensor.data, *count, [&] { return bit(rng); });
       break;
-    case Datatype::kUint8:
+    case core::DataType::kUint8:
       Fill<uint8_t>(tensor.data, *count, [&] { return byte(rng); });
       break;
-    case Datatype::kInt8:
+    case core::DataType::kInt8:
       Fill<int8_t>(tensor.data, *count, [&] { return index(rng); });
       break;
-    case Datatype::kInt16:
+    case core::DataType::kInt16:
       Fill<int16_t>(tensor.data, *count, [&] { return index(rng); });
       break;
-    case Datatype::kInt32:
+    case core::DataType::kInt32:
       Fill<int32_t>(tensor.data, *count, [&] { return index(rng); });
       break;
-    case Datatype::kInt64:
+    case core::DataType::kInt64:
       Fill<int64_t>(tensor.data, *count, [&] { return index(rng); });
       break;
-    case Datatype::kFp16:
+    case core::DataType::kFp16:
       Fill<uint16_t>(tensor.data, *count, [&] { return FloatToHalf(half_step(rng) / 2048.0f); });
       break;
-    case Datatype::kFp32:
+    case core::DataType::kFp32:
       Fill<float>(tensor.data, *count, [&] { return unit_float(rng); });
       break;
-    case Datatype::kFp64:
+    case core::DataType::kFp64:
       Fill<double>(tensor.data, *count, [&] { return unit_double(rng); });
+      break;
+    case core::DataType::kBytes:  // refused above
       break;
   }
   return tensor;

@@ -19,8 +19,8 @@ std::vector<int64_t> ResolveShape(const std::vector<int64_t>& declared, int64_t 
 // A tensor of `shape` with values drawn from `rng`: floating types uniform in
 // [0, 1), BOOL 0 or 1, UINT8 over its full range, the signed integer types in
 // [0, 10). Fails when the tensor would not fit in one gRPC message.
-absl::StatusOr<Tensor> RandomTensor(Datatype datatype, std::vector<int64_t> shape,
-                                    std::mt19937_64& rng);
+absl::StatusOr<core::Tensor> RandomTensor(core::DataType datatype, std::vector<int64_t> shape,
+                                          std::mt19937_64& rng);
 
 }  // namespace edgeserve::cli
 

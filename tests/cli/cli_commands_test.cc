@@ -222,7 +222,7 @@ TEST_F(CliCommandsTest, InferWithRandomInputsSendsRawContentsOfTheResolvedShapes
 TEST_F(CliCommandsTest, InferTakesFileInputsAndFillsTheRestRandomly) {
   const std::string path = ::testing::TempDir() + "/edgeserve_cli_x.npy";
   const std::string data = Bytes<float>({1, 2, 3, 4, 5, 6, 7, 8});
-  ASSERT_TRUE(WriteNpyFile(path, Tensor{Datatype::kFp32, {2, 4}, data}).ok());
+  ASSERT_TRUE(WriteNpyFile(path, core::Tensor{core::DataType::kFp32, {2, 4}, data}).ok());
 
   absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "x=" + path});
   std::remove(path.c_str());
@@ -250,12 +250,12 @@ TEST_F(CliCommandsTest, InferSavesOutputsAsNpy) {
   absl::StatusOr<int> exit_status =
       Run({"infer", "adder", "--random", "--batch", "2", "--save-dir", save_dir_});
   ASSERT_TRUE(exit_status.ok()) << exit_status.status();
-  absl::StatusOr<Tensor> scores = ReadNpyFile(save_dir_ + "/scores.npy");
+  absl::StatusOr<core::Tensor> scores = ReadNpyFile(save_dir_ + "/scores.npy");
   ASSERT_TRUE(scores.ok()) << scores.status();
-  EXPECT_EQ(scores->datatype, Datatype::kFp32);
+  EXPECT_EQ(scores->datatype, core::DataType::kFp32);
   EXPECT_EQ(scores->shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(scores->data, Bytes<float>({0, 1, 2, 0, 1, 2}));
-  absl::StatusOr<Tensor> count = ReadNpyFile(save_dir_ + "/count.npy");
+  absl::StatusOr<core::Tensor> count = ReadNpyFile(save_dir_ + "/count.npy");
   ASSERT_TRUE(count.ok()) << count.status();
   EXPECT_EQ(count->data, Bytes<int64_t>({2}));
   EXPECT_TRUE(Contains(out_.str(), "  saved: " + save_dir_ + "/scores.npy\n"));
@@ -264,7 +264,8 @@ TEST_F(CliCommandsTest, InferSavesOutputsAsNpy) {
 TEST_F(CliCommandsTest, InferRefusesAFileOfTheWrongDatatype) {
   const std::string path = ::testing::TempDir() + "/edgeserve_cli_x64.npy";
   ASSERT_TRUE(
-      WriteNpyFile(path, Tensor{Datatype::kFp64, {1, 4}, Bytes<double>({1, 2, 3, 4})}).ok());
+      WriteNpyFile(path, core::Tensor{core::DataType::kFp64, {1, 4}, Bytes<double>({1, 2, 3, 4})})
+          .ok());
   // "flags" is the second input: the random "x" before it must not be
   // reported as sent when the request fails.
   absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "flags=" + path});
@@ -319,7 +320,7 @@ TEST(CliOutputTensorTest, ReadsTypedContentsWhenThereAreNoRawContents) {
   output->set_datatype("INT8");
   output->add_shape(3);
   for (int value : {-1, 0, 100}) output->mutable_contents()->add_int_contents(value);
-  absl::StatusOr<Tensor> tensor = OutputTensor(response, 0, Datatype::kInt8);
+  absl::StatusOr<core::Tensor> tensor = OutputTensor(response, 0, core::DataType::kInt8);
   ASSERT_TRUE(tensor.ok()) << tensor.status();
   EXPECT_EQ(tensor->data, Bytes<int8_t>({-1, 0, 100}));
 }
@@ -332,7 +333,7 @@ TEST(CliOutputTensorTest, RefusesContentsThatDoNotMatchTheShape) {
   output->add_shape(2);
   output->add_shape(3);
   response.add_raw_output_contents(Bytes<float>({1, 2, 3, 4, 5}));
-  absl::StatusOr<Tensor> tensor = OutputTensor(response, 0, Datatype::kFp32);
+  absl::StatusOr<core::Tensor> tensor = OutputTensor(response, 0, core::DataType::kFp32);
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(),
                        "output 'scores': FP32 [2, 3] needs 6 elements, the response holds 5"));
@@ -344,7 +345,7 @@ TEST(CliOutputTensorTest, RefusesFp16WithoutRawContents) {
   output->set_name("half");
   output->set_datatype("FP16");
   output->add_shape(1);
-  absl::StatusOr<Tensor> tensor = OutputTensor(response, 0, Datatype::kFp16);
+  absl::StatusOr<core::Tensor> tensor = OutputTensor(response, 0, core::DataType::kFp16);
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(), "raw_output_contents"));
 }

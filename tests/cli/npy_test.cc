@@ -28,7 +28,7 @@ std::string NpyFile(int major, absl::string_view header, absl::string_view data)
 }
 
 struct RoundTripCase {
-  Datatype datatype;
+  core::DataType datatype;
   std::string descr;
   std::string data;
 };
@@ -37,9 +37,10 @@ class CliNpyRoundTripTest : public ::testing::TestWithParam<RoundTripCase> {};
 
 TEST_P(CliNpyRoundTripTest, SerializeThenParseGivesTheSameTensor) {
   const RoundTripCase& param = GetParam();
-  Tensor tensor;
+  core::Tensor tensor;
   tensor.datatype = param.datatype;
-  tensor.shape = {2, static_cast<int64_t>(param.data.size() / ElementSize(param.datatype) / 2)};
+  tensor.shape = {2,
+                  static_cast<int64_t>(param.data.size() / core::DataTypeSize(param.datatype) / 2)};
   tensor.data = param.data;
 
   absl::StatusOr<std::string> bytes = SerializeNpy(tensor);
@@ -48,7 +49,7 @@ TEST_P(CliNpyRoundTripTest, SerializeThenParseGivesTheSameTensor) {
   // NumPy aligns the start of the data to 64 bytes.
   EXPECT_EQ((bytes->size() - tensor.data.size()) % 64, 0u);
 
-  absl::StatusOr<Tensor> parsed = ParseNpy(*bytes, "round_trip.npy");
+  absl::StatusOr<core::Tensor> parsed = ParseNpy(*bytes, "round_trip.npy");
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->datatype, tensor.datatype);
   EXPECT_EQ(parsed->shape, tensor.shape);
@@ -58,15 +59,17 @@ TEST_P(CliNpyRoundTripTest, SerializeThenParseGivesTheSameTensor) {
 INSTANTIATE_TEST_SUITE_P(
     EveryDatatype, CliNpyRoundTripTest,
     ::testing::Values(
-        RoundTripCase{Datatype::kBool, "|b1", Bytes<uint8_t>({1, 0, 0, 1})},
-        RoundTripCase{Datatype::kUint8, "|u1", Bytes<uint8_t>({0, 7, 200, 255})},
-        RoundTripCase{Datatype::kInt8, "|i1", Bytes<int8_t>({-128, -1, 0, 127})},
-        RoundTripCase{Datatype::kInt16, "<i2", Bytes<int16_t>({-32768, -2, 3, 32767})},
-        RoundTripCase{Datatype::kInt32, "<i4", Bytes<int32_t>({-5, 0, 6, 2147483647})},
-        RoundTripCase{Datatype::kInt64, "<i8", Bytes<int64_t>({-1, 0, 1, int64_t{1} << 62})},
-        RoundTripCase{Datatype::kFp16, "<f2", Bytes<uint16_t>({0x3c00, 0xc000, 0x0001, 0x7bff})},
-        RoundTripCase{Datatype::kFp32, "<f4", Bytes<float>({1.5f, -2.25f, 0.0f, 1e30f, 3, 4})},
-        RoundTripCase{Datatype::kFp64, "<f8", Bytes<double>({1e-300, -0.5})}));
+        RoundTripCase{core::DataType::kBool, "|b1", Bytes<uint8_t>({1, 0, 0, 1})},
+        RoundTripCase{core::DataType::kUint8, "|u1", Bytes<uint8_t>({0, 7, 200, 255})},
+        RoundTripCase{core::DataType::kInt8, "|i1", Bytes<int8_t>({-128, -1, 0, 127})},
+        RoundTripCase{core::DataType::kInt16, "<i2", Bytes<int16_t>({-32768, -2, 3, 32767})},
+        RoundTripCase{core::DataType::kInt32, "<i4", Bytes<int32_t>({-5, 0, 6, 2147483647})},
+        RoundTripCase{core::DataType::kInt64, "<i8", Bytes<int64_t>({-1, 0, 1, int64_t{1} << 62})},
+        RoundTripCase{core::DataType::kFp16, "<f2",
+                      Bytes<uint16_t>({0x3c00, 0xc000, 0x0001, 0x7bff})},
+        RoundTripCase{core::DataType::kFp32, "<f4",
+                      Bytes<float>({1.5f, -2.25f, 0.0f, 1e30f, 3, 4})},
+        RoundTripCase{core::DataType::kFp64, "<f8", Bytes<double>({1e-300, -0.5})}));
 
 TEST(CliNpyTest, SerializeMatchesNumpyByteForByte) {
   // np.save of np.arange(6, dtype='<f4').reshape(2, 3), NumPy 1.24.
@@ -74,64 +77,64 @@ TEST(CliNpyTest, SerializeMatchesNumpyByteForByte) {
       "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }" + std::string(58, ' ') + "\n";
   ASSERT_EQ(header.size(), 118u);
   const std::string data = Bytes<float>({0, 1, 2, 3, 4, 5});
-  Tensor tensor{Datatype::kFp32, {2, 3}, data};
+  core::Tensor tensor{core::DataType::kFp32, {2, 3}, data};
   absl::StatusOr<std::string> bytes = SerializeNpy(tensor);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   EXPECT_EQ(*bytes, NpyFile(1, header, data));
 }
 
 TEST(CliNpyTest, ParsesScalarShape) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '|b1', 'fortran_order': False, 'shape': (), }   \n", "\x01"),
                "scalar.npy");
   ASSERT_TRUE(tensor.ok()) << tensor.status();
-  EXPECT_EQ(tensor->datatype, Datatype::kBool);
+  EXPECT_EQ(tensor->datatype, core::DataType::kBool);
   EXPECT_TRUE(tensor->shape.empty());
   EXPECT_EQ(tensor->data, "\x01");
 }
 
 TEST(CliNpyTest, ParsesOneDimensionalShape) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }\n",
                        Bytes<int64_t>({1, 2, 3})),
                "vector.npy");
   ASSERT_TRUE(tensor.ok()) << tensor.status();
-  EXPECT_EQ(tensor->datatype, Datatype::kInt64);
+  EXPECT_EQ(tensor->datatype, core::DataType::kInt64);
   EXPECT_EQ(tensor->shape, (std::vector<int64_t>{3}));
 }
 
 TEST(CliNpyTest, ParsesVersion2HeaderWithFourByteLength) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
                        Bytes<float>({1, 2, 3, 4, 5, 6})),
                "v2.npy");
   ASSERT_TRUE(tensor.ok()) << tensor.status();
-  EXPECT_EQ(tensor->datatype, Datatype::kFp32);
+  EXPECT_EQ(tensor->datatype, core::DataType::kFp32);
   EXPECT_EQ(tensor->shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(tensor->data, Bytes<float>({1, 2, 3, 4, 5, 6}));
 }
 
 TEST(CliNpyTest, ParsesVersion3Header) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(3, "{'descr': '<i4', 'fortran_order': False, 'shape': (1,), }\n",
                        Bytes<int32_t>({9})),
                "v3.npy");
   ASSERT_TRUE(tensor.ok()) << tensor.status();
-  EXPECT_EQ(tensor->datatype, Datatype::kInt32);
+  EXPECT_EQ(tensor->datatype, core::DataType::kInt32);
 }
 
 TEST(CliNpyTest, AcceptsOtherKeyOrderDoubleQuotesAndPython2Longs) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{\"shape\": (2L, 1L), \"fortran_order\": False, \"descr\": \"<f8\"}\n",
                        Bytes<double>({1, 2})),
                "old.npy");
   ASSERT_TRUE(tensor.ok()) << tensor.status();
-  EXPECT_EQ(tensor->datatype, Datatype::kFp64);
+  EXPECT_EQ(tensor->datatype, core::DataType::kFp64);
   EXPECT_EQ(tensor->shape, (std::vector<int64_t>{2, 1}));
 }
 
 TEST(CliNpyTest, RejectsFortranOrderNamingTheFile) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }\n",
                        Bytes<float>({1, 2, 3, 4})),
                "images.npy");
@@ -142,7 +145,7 @@ TEST(CliNpyTest, RejectsFortranOrderNamingTheFile) {
 }
 
 TEST(CliNpyTest, RejectsBigEndianNamingTheFile) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }\n",
                        std::string(4, '\0')),
                "be.npy");
@@ -153,7 +156,7 @@ TEST(CliNpyTest, RejectsBigEndianNamingTheFile) {
 }
 
 TEST(CliNpyTest, RejectsUnsupportedDtype) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }\n",
                        std::string(8, '\0')),
                "complex.npy");
@@ -162,7 +165,7 @@ TEST(CliNpyTest, RejectsUnsupportedDtype) {
 }
 
 TEST(CliNpyTest, RejectsStructuredDtype) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }\n",
                        std::string(4, '\0')),
                "record.npy");
@@ -171,7 +174,7 @@ TEST(CliNpyTest, RejectsStructuredDtype) {
 }
 
 TEST(CliNpyTest, RejectsDataShorterThanTheShape) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
                        Bytes<float>({1, 2, 3, 4, 5})),
                "short.npy");
@@ -182,7 +185,7 @@ TEST(CliNpyTest, RejectsDataShorterThanTheShape) {
 }
 
 TEST(CliNpyTest, RejectsDataLongerThanTheShape) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '<i2', 'fortran_order': False, 'shape': (2,), }\n",
                        Bytes<int16_t>({1, 2, 3})),
                "long.npy");
@@ -191,13 +194,13 @@ TEST(CliNpyTest, RejectsDataLongerThanTheShape) {
 }
 
 TEST(CliNpyTest, RejectsMissingMagic) {
-  absl::StatusOr<Tensor> tensor = ParseNpy("PK\x03\x04 this is a zip", "archive.npz");
+  absl::StatusOr<core::Tensor> tensor = ParseNpy("PK\x03\x04 this is a zip", "archive.npz");
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(), "archive.npz: not a .npy file"));
 }
 
 TEST(CliNpyTest, RejectsUnknownVersion) {
-  absl::StatusOr<Tensor> tensor = ParseNpy(NpyFile(4, "{}", ""), "future.npy");
+  absl::StatusOr<core::Tensor> tensor = ParseNpy(NpyFile(4, "{}", ""), "future.npy");
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(), "version 4.0 is not supported"));
 }
@@ -205,13 +208,13 @@ TEST(CliNpyTest, RejectsUnknownVersion) {
 TEST(CliNpyTest, RejectsTruncatedHeader) {
   std::string bytes = NpyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }\n", "");
   bytes.resize(bytes.size() - 10);
-  absl::StatusOr<Tensor> tensor = ParseNpy(bytes, "cut.npy");
+  absl::StatusOr<core::Tensor> tensor = ParseNpy(bytes, "cut.npy");
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(), "cut.npy: truncated .npy header"));
 }
 
 TEST(CliNpyTest, RejectsHeaderWithoutShape) {
-  absl::StatusOr<Tensor> tensor =
+  absl::StatusOr<core::Tensor> tensor =
       ParseNpy(NpyFile(1, "{'descr': '<f4', 'fortran_order': False}\n", ""), "noshape.npy");
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(), "malformed .npy header"));
@@ -219,14 +222,14 @@ TEST(CliNpyTest, RejectsHeaderWithoutShape) {
 }
 
 TEST(CliNpyTest, RejectsMalformedShape) {
-  absl::StatusOr<Tensor> tensor = ParseNpy(
+  absl::StatusOr<core::Tensor> tensor = ParseNpy(
       NpyFile(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2; 3), }\n", ""), "bad.npy");
   ASSERT_FALSE(tensor.ok());
   EXPECT_TRUE(Contains(tensor.status().message(), "bad.npy: malformed .npy header"));
 }
 
 TEST(CliNpyTest, SerializeRejectsDataThatDoesNotMatchTheShape) {
-  Tensor tensor{Datatype::kInt32, {3}, Bytes<int32_t>({1, 2})};
+  core::Tensor tensor{core::DataType::kInt32, {3}, Bytes<int32_t>({1, 2})};
   absl::StatusOr<std::string> bytes = SerializeNpy(tensor);
   ASSERT_FALSE(bytes.ok());
   EXPECT_TRUE(Contains(bytes.status().message(), "needs 12 bytes, has 8"));
@@ -234,9 +237,9 @@ TEST(CliNpyTest, SerializeRejectsDataThatDoesNotMatchTheShape) {
 
 TEST(CliNpyTest, WritesAndReadsFiles) {
   const std::string path = ::testing::TempDir() + "/edgeserve_cli_npy_test.npy";
-  Tensor tensor{Datatype::kInt16, {2, 2}, Bytes<int16_t>({1, -2, 3, -4})};
+  core::Tensor tensor{core::DataType::kInt16, {2, 2}, Bytes<int16_t>({1, -2, 3, -4})};
   ASSERT_TRUE(WriteNpyFile(path, tensor).ok());
-  absl::StatusOr<Tensor> read = ReadNpyFile(path);
+  absl::StatusOr<core::Tensor> read = ReadNpyFile(path);
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->datatype, tensor.datatype);
   EXPECT_EQ(read->shape, tensor.shape);
@@ -245,7 +248,7 @@ TEST(CliNpyTest, WritesAndReadsFiles) {
 }
 
 TEST(CliNpyTest, ReadingAMissingFileNamesIt) {
-  absl::StatusOr<Tensor> tensor = ReadNpyFile("/nonexistent/edgeserve/input.npy");
+  absl::StatusOr<core::Tensor> tensor = ReadNpyFile("/nonexistent/edgeserve/input.npy");
   ASSERT_FALSE(tensor.ok());
   EXPECT_EQ(tensor.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(Contains(tensor.status().message(), "/nonexistent/edgeserve/input.npy"));

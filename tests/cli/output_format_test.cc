@@ -11,7 +11,7 @@ namespace edgeserve::cli {
 namespace {
 
 TEST(CliFormatTensorTest, PrintsValuesAndFirstRowOfAClassifier) {
-  Tensor logits{Datatype::kFp32, {2, 3}, Bytes<float>({0.5f, -1.0f, 2.25f, 3, 4, 5})};
+  core::Tensor logits{core::DataType::kFp32, {2, 3}, Bytes<float>({0.5f, -1.0f, 2.25f, 3, 4, 5})};
   EXPECT_EQ(FormatTensor("logits", logits),
             "output logits: FP32 [2, 3]\n"
             "  values: [0.5, -1, 2.25, 3, 4, 5] (6 elements)\n"
@@ -21,7 +21,7 @@ TEST(CliFormatTensorTest, PrintsValuesAndFirstRowOfAClassifier) {
 TEST(CliFormatTensorTest, TruncatesAfterSixteenElements) {
   std::vector<int32_t> values(100);
   std::iota(values.begin(), values.end(), 0);
-  Tensor tensor{Datatype::kInt32, {100}, Bytes(values)};
+  core::Tensor tensor{core::DataType::kInt32, {100}, Bytes(values)};
   EXPECT_EQ(
       FormatTensor("ids", tensor),
       "output ids: INT32 [100]\n"
@@ -29,26 +29,26 @@ TEST(CliFormatTensorTest, TruncatesAfterSixteenElements) {
 }
 
 TEST(CliFormatTensorTest, NoRowStatisticsForIntegersOrOtherRanks) {
-  Tensor integers{Datatype::kInt64, {1, 2}, Bytes<int64_t>({3, 4})};
+  core::Tensor integers{core::DataType::kInt64, {1, 2}, Bytes<int64_t>({3, 4})};
   EXPECT_FALSE(Contains(FormatTensor("a", integers), "first row"));
-  Tensor three_d{Datatype::kFp32, {1, 1, 2}, Bytes<float>({3, 4})};
+  core::Tensor three_d{core::DataType::kFp32, {1, 1, 2}, Bytes<float>({3, 4})};
   EXPECT_FALSE(Contains(FormatTensor("b", three_d), "first row"));
-  Tensor empty{Datatype::kFp32, {0, 5}, ""};
+  core::Tensor empty{core::DataType::kFp32, {0, 5}, ""};
   EXPECT_EQ(FormatTensor("c", empty), "output c: FP32 [0, 5]\n  values: [] (0 elements)\n");
 }
 
 TEST(CliFormatTensorTest, RowStatisticsForDoubleAndHalf) {
-  Tensor doubles{Datatype::kFp64, {1, 3}, Bytes<double>({-0.25, 7.5, 1})};
+  core::Tensor doubles{core::DataType::kFp64, {1, 3}, Bytes<double>({-0.25, 7.5, 1})};
   EXPECT_TRUE(Contains(FormatTensor("d", doubles), "first row: min -0.25 max 7.5 argmax 1\n"));
   // Ties go to the first index, as with numpy.argmax.
-  Tensor ties{Datatype::kFp32, {1, 3}, Bytes<float>({5, 5, 1})};
+  core::Tensor ties{core::DataType::kFp32, {1, 3}, Bytes<float>({5, 5, 1})};
   EXPECT_TRUE(Contains(FormatTensor("t", ties), "first row: min 1 max 5 argmax 0\n"));
-  Tensor halves{Datatype::kFp16, {1, 2}, Bytes<uint16_t>({0x4000, 0x3c00})};
+  core::Tensor halves{core::DataType::kFp16, {1, 2}, Bytes<uint16_t>({0x4000, 0x3c00})};
   EXPECT_TRUE(Contains(FormatTensor("h", halves), "first row: min 1 max 2 argmax 0\n"));
 }
 
 TEST(CliFormatTensorTest, ScalarAndBool) {
-  Tensor flag{Datatype::kBool, {}, Bytes<uint8_t>({1})};
+  core::Tensor flag{core::DataType::kBool, {}, Bytes<uint8_t>({1})};
   EXPECT_EQ(FormatTensor("ok", flag), "output ok: BOOL []\n  values: [true] (1 element)\n");
 }
 
