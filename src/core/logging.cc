@@ -95,4 +95,21 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& module) {
   return logger;
 }
 
+bool LogThrottle::Admit(uint64_t* suppressed) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (now - window_start_ >= std::chrono::seconds(1)) {
+    window_start_ = now;
+    admitted_in_window_ = 0;
+  }
+  if (admitted_in_window_ >= lines_per_second_) {
+    ++suppressed_;
+    return false;
+  }
+  ++admitted_in_window_;
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
 }  // namespace edgeserve::core

@@ -79,7 +79,11 @@ void ModelScheduler::WorkerLoop(hal::Executor* executor) {
     if (outputs.ok()) {
       statistics_->RecordExecution(static_cast<uint64_t>(job.request->batch_size), 1, timings);
     } else {
-      logger->warn("model '{}' request '{}': {}", options_.model_name, job.request->id, outputs.status().message());
+      if (uint64_t suppressed = 0; failure_log_.Admit(&suppressed)) {
+        logger->warn("model '{}' request '{}': {}{}", options_.model_name, job.request->id,
+                     outputs.status().message(),
+                     suppressed == 0 ? "" : absl::StrCat(" (", suppressed, " similar lines suppressed)"));
+      }
     }
     job.done(std::move(outputs));
   }

@@ -36,6 +36,10 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> ResolveModel(const repository
   return model;
 }
 
+std::string SuppressedNote(uint64_t suppressed) {
+  return suppressed == 0 ? std::string() : absl::StrCat(" (", suppressed, " similar lines suppressed)");
+}
+
 uint64_t NanosSince(core::Clock::time_point start) {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(core::Clock::now() - start).count());
@@ -147,8 +151,11 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   absl::Status status = DecodeInferRequest(*request, &call->request);
   if (status.ok()) status = ValidateRequest(call->model->config, &call->request);
   if (!status.ok()) {
-    core::Logger("server")->warn("model '{}' request '{}' rejected: {}", call->model->name, request->id(),
-                                 status.message());
+    static core::LogThrottle throttle(10);
+    if (uint64_t suppressed = 0; throttle.Admit(&suppressed)) {
+      core::Logger("server")->warn("model '{}' request '{}' rejected: {}{}", call->model->name, request->id(),
+                                   status.message(), SuppressedNote(suppressed));
+    }
     call->model->statistics->RecordFailure(NanosSince(received));
     call->reactor->Finish(ToGrpcStatus(status));
     return call->reactor;

@@ -117,3 +117,19 @@ TEST_F(LoggingTest, JsonLinesAreValidJsonWhateverTheMessageHolds) {
 
 }  // namespace
 }  // namespace edgeserve::core
+
+namespace edgeserve::core {
+namespace {
+
+TEST(LogThrottleTest, AdmitsUpToTheLimitPerSecondAndCountsTheRest) {
+  LogThrottle throttle(3);
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(throttle.Admit(&suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_TRUE(throttle.Admit(&suppressed));
+  EXPECT_TRUE(throttle.Admit(&suppressed));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(throttle.Admit(&suppressed));
+}
+
+}  // namespace
+}  // namespace edgeserve::core

@@ -371,6 +371,31 @@ TEST_F(InferenceApiTest, BadInputsGetPreciseErrorsAndTheDaemonKeepsServing) {
   }
 }
 
+TEST_F(InferenceApiTest, AFloodOfBadRequestsDoesNotFloodTheLog) {
+  auto count_rejections = [] {
+    const std::string log = daemon_->Log();
+    size_t count = 0;
+    for (size_t at = log.find("flood-"); at != std::string::npos; at = log.find("flood-", at + 1)) ++count;
+    return count;
+  };
+  ModelInferRequest request = IdentityRequest(std::vector<float>(16, 1.0f), 1);
+  request.mutable_inputs(0)->set_datatype("INT32");
+  ModelInferResponse response;
+  for (int i = 0; i < 300; ++i) {
+    request.set_id("flood-" + std::to_string(i));
+    ASSERT_EQ(Infer(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  EXPECT_LE(count_rejections(), 40u) << "at most 10 lines a second are logged";
+  // The throttle's window is one second of wall time; the next line reports
+  // how many were left out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  request.set_id("flood-last");
+  ASSERT_EQ(Infer(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string log = daemon_->Log();
+  EXPECT_NE(log.find("request 'flood-last' rejected"), std::string::npos) << log;
+  EXPECT_NE(log.find("similar lines suppressed"), std::string::npos);
+}
+
 TEST_F(InferenceApiTest, OversizedRequestIsRejectedAndTheDaemonKeepsServing) {
   auto big_stub = daemon_->NewStub(64 << 20);
   std::vector<float> values(64 * 16, 1.0f);

@@ -2,7 +2,10 @@
 // systemd) in text or JSON lines.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
@@ -30,5 +33,24 @@ absl::Status ConfigureLogging(const std::string& level, LogFormat format);
 
 // The logger of `module` ("server", "scheduler", ...), created on first use.
 std::shared_ptr<spdlog::logger> Logger(const std::string& module);
+
+// Bounds lines that clients can cause (rejected requests, model errors): a
+// client looping on a bad request must not flood the journal. Admits at most
+// `lines_per_second` lines in each second. Thread-safe.
+class LogThrottle {
+ public:
+  explicit LogThrottle(uint32_t lines_per_second) : lines_per_second_(lines_per_second) {}
+
+  // True if a line may be written now; `suppressed` then receives how many
+  // were refused since the last admitted line.
+  bool Admit(uint64_t* suppressed);
+
+ private:
+  const uint32_t lines_per_second_;
+  std::mutex mutex_;  // guards the fields below
+  std::chrono::steady_clock::time_point window_start_{};
+  uint32_t admitted_in_window_ = 0;
+  uint64_t suppressed_ = 0;
+};
 
 }  // namespace edgeserve::core

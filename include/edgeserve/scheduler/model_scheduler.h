@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "edgeserve/core/inference.h"
+#include "edgeserve/core/logging.h"
 #include "edgeserve/core/model_statistics.h"
 #include "edgeserve/hal/executor.h"
 
@@ -70,6 +71,7 @@ class ModelScheduler {
   std::deque<Job> queue_;
   bool stopping_ = false;
 
+  core::LogThrottle failure_log_{10};  // model errors, caused by clients' inputs
   std::vector<std::thread> workers_;
 };
 
