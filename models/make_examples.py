@@ -43,6 +43,17 @@ class Failing(torch.nn.Module):
         return x + 1.0
 
 
+class Spin(torch.nn.Module):
+    """Runs as many rounds as its input's first element says: a model that
+    does not return for as long as a test needs."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = torch.ones(64, 64)
+        for _ in range(int(x[0].item())):
+            y = torch.tanh(y @ y / 64.0)
+        return y.sum().reshape(1)
+
+
 class Slow(torch.nn.Module):
     """Burns a known amount of compute, for shutdown and concurrency tests."""
 
@@ -133,6 +144,15 @@ def make_test_models(root):
           - {name: x, datatype: FP32, shape: [64, 64]}
         outputs:
           - {name: y, datatype: FP32, shape: [64, 64]}
+        optimization: none
+        """)
+    write(root, "spin", Spin(), """
+        platform: torchscript
+        max_batch_size: 0
+        inputs:
+          - {name: rounds, datatype: FP32, shape: [1]}
+        outputs:
+          - {name: y, datatype: FP32, shape: [1]}
         optimization: none
         """)
     # Two versions: the highest (3) is served; it adds 3 where version 1 adds 1.

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -51,6 +53,10 @@ struct CommandLine {
 // Exit codes: 0 success, 1 failure at start, 64 usage error (sysexits).
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 64;
+
+// How long past server.shutdown_timeout_s a stop may take before the daemon
+// gives up on the requests still running.
+constexpr std::chrono::seconds kShutdownGrace(2);
 
 bool ParseCommandLine(int argc, char** argv, CommandLine* line, int* exit_code) {
   for (int i = 1; i < argc; ++i) {
@@ -216,8 +222,25 @@ int Run(int argc, char** argv) {
   logger->info("{} received: refusing new requests, finishing those in flight (at most {} s)",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT", config->shutdown_timeout_s);
   service.BeginShutdown();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config->shutdown_timeout_s));
-  (*repository)->StopAll();
+  // gRPC cancels what is still open at the deadline but then waits for every
+  // reactor, and a worker waits for its forward: a model that never returns
+  // would hold the process forever. The stop runs aside and is given a grace
+  // period beyond the deadline; past it the daemon exits without it.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::seconds(config->shutdown_timeout_s);
+  std::promise<void> stopped;
+  std::future<void> stop_done = stopped.get_future();
+  std::thread stopper([&] {
+    server->Shutdown(deadline);
+    (*repository)->StopAll();
+    stopped.set_value();
+  });
+  if (stop_done.wait_until(deadline + kShutdownGrace) == std::future_status::timeout) {
+    logger->error("requests still running {} s after the stop began (server.shutdown_timeout_s is {}); exiting "
+                  "without them",
+                  config->shutdown_timeout_s + kShutdownGrace.count(), config->shutdown_timeout_s);
+    std::_Exit(kExitFailure);
+  }
+  stopper.join();
   logger->info("stopped");
   return 0;
 }

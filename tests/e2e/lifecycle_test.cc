@@ -77,6 +77,44 @@ TEST(LifecycleTest, SigtermFinishesEveryRequestInFlightAndExitsZero) {
   }
 }
 
+TEST(LifecycleTest, AForwardThatNeverReturnsCannotHoldTheStopBeyondTheTimeoutAndGrace) {
+  const std::string dir = MakeTempDir("edgeserve-config-");
+  WriteFile(dir + "/edgeserve.yaml", "server:\n  shutdown_timeout_s: 1\n");
+  DaemonProcess daemon({"--config", dir + "/edgeserve.yaml", "--model-repository", RepositoryWith({"spin"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  auto stub = daemon.NewStub();
+  inference::ModelInferRequest request;
+  request.set_model_name("spin");
+  auto* input = request.add_inputs();
+  input->set_name("rounds");
+  input->set_datatype("FP32");
+  input->add_shape(1);
+  const float rounds = 1e9f;  // hours of work
+  request.add_raw_input_contents(std::string(reinterpret_cast<const char*>(&rounds), sizeof(rounds)));
+  std::future<grpc::Status> call = std::async(std::launch::async, [&] {
+    inference::ModelInferResponse response;
+    return stub->ModelInfer(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &response);
+  });
+  // The worker records a request's queue wait as it takes it, so a queue
+  // count of 1 means the endless forward has begun.
+  const auto start = std::chrono::steady_clock::now();
+  bool running = false;
+  while (!running && std::chrono::steady_clock::now() - start < std::chrono::seconds(30)) {
+    inference::ModelStatisticsRequest stats_request;
+    stats_request.set_name("spin");
+    inference::ModelStatisticsResponse stats;
+    ASSERT_TRUE(stub->ModelStatistics(ContextWithDeadline().get(), stats_request, &stats).ok());
+    running = stats.model_stats(0).inference_stats().queue().count() == 1;
+    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(running) << daemon.Log();
+  const auto stop_started = std::chrono::steady_clock::now();
+  EXPECT_EQ(daemon.StopWith(SIGTERM, std::chrono::seconds(30)), 1) << daemon.Log();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(10));
+  EXPECT_NE(daemon.Log().find("exiting without them"), std::string::npos) << daemon.Log();
+  EXPECT_FALSE(call.get().ok()) << "the request cannot succeed: its daemon is gone";
+}
+
 TEST(LifecycleTest, SigintStopsAnIdleDaemonPromptly) {
   DaemonProcess daemon({"--model-repository", RepositoryWith({"identity"})});
   ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
