@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "edgeserve/core/logging.h"
+#include "hal/torch_warnings.h"
 
 namespace edgeserve::hal {
 namespace {
@@ -116,7 +117,10 @@ class TorchCpuExecutor : public Executor {
   TorchCpuExecutor(torch::jit::Module module, TorchModelSpec spec)
       : module_(std::move(module)), spec_(std::move(spec)) {}
 
-  void PrepareThread() override { at::set_num_threads(spec_.intra_op_threads); }
+  void PrepareThread() override {
+    InstallTorchWarningHandler();
+    at::set_num_threads(spec_.intra_op_threads);
+  }
 
   absl::StatusOr<std::vector<core::Tensor>> Execute(absl::Span<const core::TensorView> inputs,
                                                     core::ExecutionTimings* timings) override {
@@ -283,7 +287,10 @@ absl::StatusOr<std::unique_ptr<Executor>> LoadTorchCpuExecutor(const TorchModelS
   // classifier's forward time on the serving thread (see BENCHMARKS.md). A
   // short-lived loading thread takes its team with it.
   absl::StatusOr<std::unique_ptr<Executor>> result = absl::UnknownError("not loaded");
-  std::thread loader([&] { result = LoadOnThisThread(spec, report); });
+  std::thread loader([&] {
+    InstallTorchWarningHandler();
+    result = LoadOnThisThread(spec, report);
+  });
   loader.join();
   return result;
 }

@@ -8,6 +8,7 @@
 #include <torch/version.h>
 
 #include "edgeserve/core/logging.h"
+#include "hal/torch_warnings.h"
 
 namespace edgeserve::hal {
 namespace {
@@ -33,11 +34,15 @@ class LogOnceWarningHandler : public c10::WarningHandler {
 
 }  // namespace
 
+void InstallTorchWarningHandler() {
+  static LogOnceWarningHandler* handler = new LogOnceWarningHandler();  // lives for the process
+  c10::Warning::set_warning_handler(handler);
+}
+
 void ConfigureTorchRuntime(int inter_op_threads) {
   static std::once_flag once;
   std::call_once(once, [inter_op_threads] {
-    static LogOnceWarningHandler* handler = new LogOnceWarningHandler();  // lives for the process
-    c10::Warning::set_warning_handler(handler);
+    InstallTorchWarningHandler();
     at::set_num_interop_threads(inter_op_threads);
   });
 }

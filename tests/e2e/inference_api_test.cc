@@ -307,6 +307,11 @@ TEST_F(InferenceApiTest, ClassifierOutputIsBitwiseEqualToDirectLibTorchForward) 
               std::string(static_cast<const char*>(expected.data_ptr()), expected.nbytes()))
         << "batch " << batch;
   }
+  // The optimised model warns on each forward of a new shape; the daemon's
+  // log holds each message once, in its own format, never glog's.
+  const std::string log = daemon_->Log();
+  EXPECT_EQ(log.find("(function resize_output_check)"), std::string::npos) << log;
+  EXPECT_NE(log.find("shown once"), std::string::npos) << log;
 }
 
 struct BadInputCase {
