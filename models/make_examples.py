@@ -10,6 +10,7 @@ script gives the same files on every box; nothing is downloaded.
 import argparse
 import os
 import textwrap
+from typing import List
 
 import torch
 import torchvision
@@ -32,6 +33,13 @@ class DictOutputs(torch.nn.Module):
 
     def forward(self, x: torch.Tensor):
         return {"doubled": x * 2.0, "summed": x.sum(dim=1, keepdim=True)}
+
+
+class ListOutputs(torch.nn.Module):
+    """Returns a list, so outputs are matched to the config by position."""
+
+    def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
+        return [x + 1.0, x * 3.0]
 
 
 class Failing(torch.nn.Module):
@@ -127,6 +135,15 @@ def make_test_models(root):
         outputs:
           - {name: summed, datatype: FP32, shape: [1]}
           - {name: doubled, datatype: FP32, shape: [3]}
+        """)
+    write(root, "list_outputs", ListOutputs(), """
+        platform: torchscript
+        max_batch_size: 0
+        inputs:
+          - {name: x, datatype: FP32, shape: [2]}
+        outputs:
+          - {name: plus_one, datatype: FP32, shape: [2]}
+          - {name: times_three, datatype: FP32, shape: [2]}
         """)
     write(root, "failing", Failing(), """
         platform: torchscript

@@ -179,6 +179,20 @@ TEST(TorchExecutorTest, DictOutputsAreMappedByNameInConfigOrder) {
   EXPECT_THAT(Values<float>((*outputs)[1]), ElementsAre(2.0f, 4.0f, 6.0f, 8.0f, 10.0f, 12.0f));
 }
 
+TEST(TorchExecutorTest, ListOutputsAreMappedByPosition) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("list_outputs"), &report);
+  ASSERT_NE(executor, nullptr);
+  const std::string x = Bytes(std::vector<float>{1, -2});
+  const std::vector<core::TensorView> inputs = {View("x", core::DataType::kFp32, {2}, x)};
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 2u);
+  EXPECT_THAT(Values<float>((*outputs)[0]), ElementsAre(2.0f, -1.0f));
+  EXPECT_THAT(Values<float>((*outputs)[1]), ElementsAre(3.0f, -6.0f));
+}
+
 TEST(TorchExecutorTest, ModelErrorIsInternalWithTheModelsMessageAndTheExecutorStaysUsable) {
   TorchLoadReport report;
   std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("failing", TorchOptimization::kNone), &report);
