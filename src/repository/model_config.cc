@@ -75,6 +75,18 @@ absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::
   config.optimization = optimization == "optimize" ? Optimization::kOptimize
                         : optimization == "none"   ? Optimization::kNone
                                                    : Optimization::kAuto;
+  if (reader.Has("instance_groups")) {
+    config.instance_groups.clear();
+    for (core::ConfigReader& element : reader.Sequence("instance_groups")) {
+      InstanceGroup group;
+      element.Choice("kind", &group.kind, {"CPU"});
+      element.Int("count", &group.count, 1, 64);
+      element.Int("threads", &group.threads, 0, 1024);
+      reader.Merge(element.Finish());
+      config.instance_groups.push_back(group);
+    }
+    if (config.instance_groups.empty()) reader.Error("instance_groups", "must list at least one group");
+  }
   if (absl::Status status = reader.Finish(); !status.ok()) return status;
   return config;
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "edgeserve/core/logging.h"
 #include "edgeserve/hal/torch_executor.h"
 
@@ -65,15 +66,26 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
   spec.outputs = model->config.outputs;
   spec.max_batch_size = model->config.max_batch_size;
   spec.optimization = ToTorchOptimization(model->config.optimization);
-  spec.intra_op_threads = options.intra_op_threads;
   hal::TorchLoadReport report;
   const auto started = core::Clock::now();
-  absl::StatusOr<std::unique_ptr<hal::Executor>> executor = hal::LoadTorchCpuExecutor(spec, &report);
-  if (!executor.ok()) return fail(absl::StrCat("version ", model->version, ": ", executor.status().message()));
-  model->device = (*executor)->DeviceName();
-
   std::vector<std::unique_ptr<hal::Executor>> executors;
-  executors.push_back(*std::move(executor));
+  std::vector<std::string> layout;
+  for (const InstanceGroup& group : model->config.instance_groups) {
+    spec.intra_op_threads = group.threads > 0 ? group.threads : options.intra_op_threads;
+    for (int i = 0; i < group.count; ++i) {
+      absl::StatusOr<std::unique_ptr<hal::Executor>> executor = hal::LoadTorchCpuExecutor(spec, &report);
+      if (!executor.ok()) {
+        return fail(absl::StrCat("version ", model->version, ": ", executor.status().message()));
+      }
+      executors.push_back(*std::move(executor));
+      // The first instance settles `auto`; the others take its choice rather
+      // than timing both forms again.
+      spec.optimization = report.optimized ? hal::TorchOptimization::kOptimize : hal::TorchOptimization::kNone;
+    }
+    layout.push_back(absl::StrFormat("%d x %s with %d thread%s", group.count, executors.back()->DeviceName(),
+                                     spec.intra_op_threads, spec.intra_op_threads == 1 ? "" : "s"));
+  }
+  model->device = executors.front()->DeviceName();
   model->scheduler = std::make_unique<scheduler::ModelScheduler>(
       scheduler::SchedulerOptions{model->name, options.max_queue_size}, std::move(executors),
       model->statistics.get());
@@ -84,8 +96,8 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
     absl::StrAppend(&preparation, absl::StrFormat(": warm-up forward %.3f ms as loaded, %.3f ms optimised",
                                                   report.as_loaded_ms, report.optimized_ms));
   }
-  logger->info("model '{}' version {} ready on {} in {:.0f} ms ({})", model->name, model->version, model->device,
-               load_ms, preparation);
+  logger->info("model '{}' version {} ready in {:.0f} ms: {} ({})", model->name, model->version, load_ms,
+               absl::StrJoin(layout, ", "), preparation);
   return model;
 }
 

@@ -91,7 +91,6 @@ std::unique_ptr<inference::GRPCInferenceService::Stub> DaemonProcess::NewStub(in
 }
 
 bool DaemonProcess::WaitUntilLive(std::chrono::seconds timeout) {
-  auto stub = NewStub();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -99,11 +98,13 @@ bool DaemonProcess::WaitUntilLive(std::chrono::seconds timeout) {
       pid_ = -1;
       return false;
     }
+    // A fresh channel each time: a channel whose first connect failed backs
+    // off for seconds before it tries again.
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
     inference::ServerLiveRequest request;
     inference::ServerLiveResponse response;
-    if (stub->ServerLive(&context, request, &response).ok() && response.live()) return true;
+    if (NewStub()->ServerLive(&context, request, &response).ok() && response.live()) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling a process that is starting
   }
   return false;

@@ -283,3 +283,46 @@ TEST(ClientShapeTest, PrependsAnyBatchOnlyForBatchingModels) {
 
 }  // namespace
 }  // namespace edgeserve::repository
+
+namespace edgeserve::repository {
+namespace {
+
+class InstanceGroupsTest : public ModelConfigTest {};
+
+TEST_F(InstanceGroupsTest, DefaultIsOneCpuInstanceWithTheDaemonsThreads) {
+  absl::StatusOr<ModelConfig> config = Load(kValidConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->instance_groups.size(), 1u);
+  EXPECT_EQ(config->instance_groups[0].kind, "CPU");
+  EXPECT_EQ(config->instance_groups[0].count, 1);
+  EXPECT_EQ(config->instance_groups[0].threads, 0);
+}
+
+TEST_F(InstanceGroupsTest, GroupsAreReadInOrder) {
+  absl::StatusOr<ModelConfig> config = Load(std::string(kValidConfig) +
+                                            "instance_groups:\n"
+                                            "  - {kind: CPU, count: 2, threads: 1}\n"
+                                            "  - {count: 1, threads: 2}\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->instance_groups.size(), 2u);
+  EXPECT_EQ(config->instance_groups[0].count, 2);
+  EXPECT_EQ(config->instance_groups[0].threads, 1);
+  EXPECT_EQ(config->instance_groups[1].kind, "CPU");
+  EXPECT_EQ(config->instance_groups[1].threads, 2);
+}
+
+TEST_F(InstanceGroupsTest, BadGroupsNameTheKey) {
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {kind: GPU}\n"),
+              HasSubstr("instance_groups[0].kind: must be one of CPU, got 'GPU'"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {count: 0}\n"),
+              HasSubstr("instance_groups[0].count: must be between 1 and 64, got 0"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {count: 1}\n  - {threads: -1}\n"),
+              HasSubstr("instance_groups[1].threads: must be between 0 and 1024, got -1"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {count: 1, cores: 2}\n"),
+              HasSubstr("instance_groups[0].cores: unknown key"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups: []\n"),
+              HasSubstr("instance_groups: must list at least one group"));
+}
+
+}  // namespace
+}  // namespace edgeserve::repository

@@ -17,6 +17,13 @@ enum class Optimization {
   kNone,      // as loaded
 };
 
+// Instances of the model on one kind of device, each with its own worker.
+struct InstanceGroup {
+  std::string kind = "CPU";
+  int count = 1;
+  int threads = 0;  // LibTorch intra-op threads per instance; 0 = the daemon's threads.intra_op
+};
+
 struct ModelConfig {
   std::string name;  // the model's folder name
   std::string platform = "torchscript";
@@ -27,6 +34,8 @@ struct ModelConfig {
   std::vector<core::TensorSpec> inputs;
   std::vector<core::TensorSpec> outputs;
   Optimization optimization = Optimization::kAuto;
+  // Requests are spread over every instance of every group.
+  std::vector<InstanceGroup> instance_groups = {InstanceGroup{}};
 };
 
 // Limits the daemon config puts on every model config.

@@ -1,0 +1,81 @@
+// Instance groups: a model's requests spread over several instances, each on
+// its own worker with its own thread count.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "e2e/daemon_process.h"
+
+namespace edgeserve::testing {
+namespace {
+
+// A repository holding the 'spin' test model under `instance_groups`.
+std::string SpinRepository(const std::string& instance_groups) {
+  const std::string repo = MakeTempDir("edgeserve-instances-");
+  const std::string model = repo + "/spin";
+  EXPECT_EQ(mkdir(model.c_str(), 0755), 0);
+  EXPECT_EQ(mkdir((model + "/1").c_str(), 0755), 0);
+  const std::string source = std::string(EDGESERVE_TEST_MODELS) + "/spin/1/model.pt";
+  EXPECT_EQ(symlink(source.c_str(), (model + "/1/model.pt").c_str()), 0);
+  WriteFile(model + "/config.yaml",
+            "platform: torchscript\n"
+            "max_batch_size: 0\n"
+            "inputs: [{name: rounds, datatype: FP32, shape: [1]}]\n"
+            "outputs: [{name: y, datatype: FP32, shape: [1]}]\n"
+            "optimization: none\n"
+            "instance_groups: " + instance_groups + "\n");
+  return repo;
+}
+
+// Sends `count` requests of `rounds` rounds at once and returns the model's
+// statistics after all of them are answered.
+inference::ModelStatistics RunConcurrently(const DaemonProcess& daemon, int count, float rounds) {
+  inference::ModelInferRequest request;
+  request.set_model_name("spin");
+  auto* input = request.add_inputs();
+  input->set_name("rounds");
+  input->set_datatype("FP32");
+  input->add_shape(1);
+  request.add_raw_input_contents(std::string(reinterpret_cast<const char*>(&rounds), sizeof(rounds)));
+  std::vector<std::future<grpc::Status>> calls;
+  for (int i = 0; i < count; ++i) {
+    calls.push_back(std::async(std::launch::async, [&] {
+      inference::ModelInferResponse response;
+      return daemon.NewStub()->ModelInfer(ContextWithDeadline(std::chrono::seconds(120)).get(), request, &response);
+    }));
+  }
+  for (auto& call : calls) EXPECT_TRUE(call.get().ok());
+  inference::ModelStatisticsRequest stats_request;
+  stats_request.set_name("spin");
+  inference::ModelStatisticsResponse stats;
+  EXPECT_TRUE(daemon.NewStub()->ModelStatistics(ContextWithDeadline().get(), stats_request, &stats).ok());
+  return stats.model_stats(0);
+}
+
+// With two single-threaded instances two requests run side by side, so
+// neither waits in the queue for the other; with one instance the second
+// waits for the whole of the first.
+TEST(InstancesTest, TwoInstancesServeTwoRequestsAtOnce) {
+  constexpr float kRounds = 2000;
+  DaemonProcess two({"--model-repository", SpinRepository("[{kind: CPU, count: 2, threads: 1}]")});
+  ASSERT_TRUE(two.WaitUntilLive()) << two.Log();
+  EXPECT_NE(two.Log().find("2 x cpu with 1 thread"), std::string::npos) << two.Log();
+  const inference::ModelStatistics parallel = RunConcurrently(two, 2, kRounds);
+  ASSERT_EQ(parallel.inference_stats().success().count(), 2u);
+  EXPECT_LT(parallel.inference_stats().queue().ns(), parallel.inference_stats().compute_infer().ns() / 8)
+      << "queue " << parallel.inference_stats().queue().ns() << " ns, compute "
+      << parallel.inference_stats().compute_infer().ns() << " ns";
+
+  DaemonProcess one({"--model-repository", SpinRepository("[{count: 1, threads: 1}]")});
+  ASSERT_TRUE(one.WaitUntilLive()) << one.Log();
+  const inference::ModelStatistics serial = RunConcurrently(one, 2, kRounds);
+  ASSERT_EQ(serial.inference_stats().success().count(), 2u);
+  EXPECT_GT(serial.inference_stats().queue().ns(), serial.inference_stats().compute_infer().ns() / 4)
+      << "the second request waits for the first";
+}
+
+}  // namespace
+}  // namespace edgeserve::testing
