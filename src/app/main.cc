@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "edgeserve/app/daemon_config.h"
 #include "edgeserve/core/logging.h"
+#include "edgeserve/hal/device.h"
 #include "edgeserve/hal/torch_runtime.h"
 #include "edgeserve/repository/model_config.h"
 #include "edgeserve/repository/model_repository.h"
@@ -37,6 +38,7 @@ options:
   --log-level LEVEL        overrides log.level (trace, debug, info, warn, error)
   --log-format text|json   overrides log.format
   --check-config           check the daemon config and every model config, then exit
+  --list-devices           print the devices models can be placed on, then exit
   --version                print the version and exit
   --help                   print this text and exit
 )";
@@ -48,6 +50,7 @@ struct CommandLine {
   std::string log_level;
   std::string log_format;
   bool check_config = false;
+  bool list_devices = false;
 };
 
 // Exit codes: 0 success, 1 failure at start, 64 usage error (sysexits).
@@ -81,6 +84,8 @@ bool ParseCommandLine(int argc, char** argv, CommandLine* line, int* exit_code) 
       return false;
     } else if (arg == "--check-config") {
       line->check_config = true;
+    } else if (arg == "--list-devices") {
+      line->list_devices = true;
     } else if (arg == "--config") {
       if (!value(&line->config_file)) return false;
     } else if (arg == "--address") {
@@ -160,6 +165,15 @@ int Run(int argc, char** argv) {
   CommandLine line;
   int exit_code = 0;
   if (!ParseCommandLine(argc, argv, &line, &exit_code)) return exit_code;
+  absl::StatusOr<std::vector<hal::Device>> devices = hal::DiscoverDevices();
+  if (!devices.ok()) {
+    std::cerr << "edgeserve: cannot discover devices: " << devices.status().message() << "\n";
+    return kExitFailure;
+  }
+  if (line.list_devices) {
+    for (const hal::Device& device : *devices) std::cout << hal::DescribeDevice(device) << "\n";
+    return 0;
+  }
   absl::StatusOr<DaemonConfig> config = ResolveConfig(line);
   if (!config.ok()) {
     std::cerr << "edgeserve: bad configuration:\n" << config.status().message() << "\n";
@@ -179,6 +193,7 @@ int Run(int argc, char** argv) {
   logger->info("edgeserve {} starting (LibTorch {}, gRPC {}); {} LibTorch threads per instance, {} inter-op",
                EDGESERVE_VERSION, hal::TorchVersion(), grpc::Version(), config->intra_op_threads,
                config->inter_op_threads);
+  for (const hal::Device& device : *devices) logger->info("device {}", hal::DescribeDevice(device));
   hal::ConfigureTorchRuntime(config->inter_op_threads);
 
   repository::RepositoryOptions repository_options;

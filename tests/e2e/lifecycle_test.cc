@@ -200,6 +200,16 @@ TEST(LifecycleTest, VersionAndHelp) {
   EXPECT_NE(unknown.Log().find("unknown option '--frobnicate'"), std::string::npos);
 }
 
+TEST(LifecycleTest, ListDevicesPrintsTheCpuAndTheStartLogNamesIt) {
+  DaemonProcess list({"--list-devices"});
+  EXPECT_EQ(list.WaitForExit(std::chrono::seconds(30)), 0);
+  EXPECT_NE(list.Log().find("CPU:0"), std::string::npos) << list.Log();
+  EXPECT_NE(list.Log().find("GiB total"), std::string::npos) << list.Log();
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"identity"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("device CPU:0"), std::string::npos) << daemon.Log();
+}
+
 TEST(LifecycleTest, JsonLogLinesAreJsonObjects) {
   DaemonProcess daemon({"--log-format", "json", "--model-repository", RepositoryWith({"identity", "corrupt"})});
   ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
