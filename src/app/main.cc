@@ -21,6 +21,7 @@
 #include "edgeserve/hal/torch_runtime.h"
 #include "edgeserve/repository/model_config.h"
 #include "edgeserve/repository/model_repository.h"
+#include "edgeserve/server/device_service.h"
 #include "edgeserve/server/inference_service.h"
 
 namespace edgeserve::app {
@@ -218,6 +219,8 @@ int Run(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(config->max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config->max_message_bytes));
   builder.RegisterService(&service);
+  server::DeviceService device_service;
+  builder.RegisterService(&device_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
     logger->critical("cannot listen on {} (address in use or not local?)", config->address);

@@ -116,6 +116,17 @@ absl::StatusOr<int> Models(const Options& options, GRPCInferenceService::StubInt
   return kExitOk;
 }
 
+absl::StatusOr<int> Devices(const Options& options, edgeserve::EdgeServe::StubInterface& stub, std::ostream& out) {
+  grpc::ClientContext context;
+  SetDeadline(context, options);
+  edgeserve::DeviceListResponse devices;
+  if (grpc::Status status = stub.DeviceList(&context, {}, &devices); !status.ok()) {
+    return FromGrpcStatus(status);
+  }
+  out << FormatDevices(devices);
+  return kExitOk;
+}
+
 absl::StatusOr<inference::ModelMetadataResponse> FetchMetadata(
     const Options& options, GRPCInferenceService::StubInterface& stub) {
   grpc::ClientContext context;
@@ -332,8 +343,8 @@ std::string OutputFileName(absl::string_view output_name) {
   return name + ".npy";
 }
 
-absl::StatusOr<int> RunCommand(const Options& options, GRPCInferenceService::StubInterface& stub,
-                               std::ostream& out) {
+absl::StatusOr<int> RunCommand(const Options& options, const Stubs& stubs, std::ostream& out) {
+  GRPCInferenceService::StubInterface& stub = stubs.inference;
   switch (options.command) {
     case Command::kHealth:
       return Health(options, stub, out);
@@ -341,6 +352,8 @@ absl::StatusOr<int> RunCommand(const Options& options, GRPCInferenceService::Stu
       return Server(options, stub, out);
     case Command::kModels:
       return Models(options, stub, out);
+    case Command::kDevices:
+      return Devices(options, stubs.edgeserve, out);
     case Command::kMetadata:
       return Metadata(options, stub, out);
     case Command::kStats:

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cli_options.h"
+#include "edgeserve.grpc.pb.h"
 #include "grpc_service.grpc.pb.h"
 #include "grpcpp/support/status.h"
 #include "host_tensor.h"
@@ -20,13 +21,18 @@ inline constexpr int kExitNotReady = 1;  // `health` when the server is not read
 inline constexpr int kExitError = 2;
 inline constexpr int kExitUsage = 64;
 
+// The daemon's two services: the Open Inference Protocol and edgeserve's own
+// extensions (only `devices` uses the latter).
+struct Stubs {
+  inference::GRPCInferenceService::StubInterface& inference;
+  edgeserve::EdgeServe::StubInterface& edgeserve;
+};
+
 // Runs options.command, printing its result to `out`. Returns the exit status
 // (kExitOk, or kExitNotReady from `health`). An error is either a failed call,
 // with the gRPC code and message of the server, or a local problem such as an
 // unreadable .npy file; the caller prints it and exits with kExitError.
-absl::StatusOr<int> RunCommand(const Options& options,
-                               inference::GRPCInferenceService::StubInterface& stub,
-                               std::ostream& out);
+absl::StatusOr<int> RunCommand(const Options& options, const Stubs& stubs, std::ostream& out);
 
 // The request `infer` sends: inputs in the order the metadata declares them,
 // each from its --input file or else random, all as raw_input_contents; the

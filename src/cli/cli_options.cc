@@ -21,6 +21,7 @@ commands:
   health                         server liveness and readiness; exit 0 if ready, 1 if not
   server                         server name, version and extensions
   models                         the models of the repository with their state
+  devices                        the devices the daemon can place models on (edgeserve only)
   metadata MODEL [--version V]   platform, versions, inputs and outputs of a model
   stats [MODEL] [--version V]    inference statistics of one model or of all
   infer MODEL [options]          run one inference and print the outputs
@@ -58,6 +59,7 @@ constexpr CommandSpec kCommands[] = {
     {"health", Command::kHealth, 0, 0}, {"server", Command::kServer, 0, 0},
     {"models", Command::kModels, 0, 0}, {"metadata", Command::kMetadata, 1, 1},
     {"stats", Command::kStats, 0, 1},   {"infer", Command::kInfer, 1, 1},
+    {"devices", Command::kDevices, 0, 0},
 };
 
 // Which commands accept an option.

@@ -12,7 +12,7 @@
 
 namespace edgeserve::cli {
 
-enum class Command { kHelp, kHealth, kServer, kModels, kMetadata, kStats, kInfer };
+enum class Command { kHelp, kHealth, kServer, kModels, kDevices, kMetadata, kStats, kInfer };
 
 // One `--input NAME=FILE.npy`.
 struct InputFile {

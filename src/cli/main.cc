@@ -22,9 +22,12 @@ int main(int argc, char** argv) {
   grpc::ChannelArguments channel_arguments;
   // Outputs such as segmentation masks easily exceed gRPC's 4 MiB default.
   channel_arguments.SetMaxReceiveMessageSize(-1);
-  const auto stub = inference::GRPCInferenceService::NewStub(grpc::CreateCustomChannel(
-      options->url, grpc::InsecureChannelCredentials(), channel_arguments));
-  absl::StatusOr<int> exit_status = cli::RunCommand(*options, *stub, std::cout);
+  const auto channel =
+      grpc::CreateCustomChannel(options->url, grpc::InsecureChannelCredentials(), channel_arguments);
+  const auto inference_stub = inference::GRPCInferenceService::NewStub(channel);
+  const auto edgeserve_stub = edgeserve::EdgeServe::NewStub(channel);
+  absl::StatusOr<int> exit_status =
+      cli::RunCommand(*options, cli::Stubs{*inference_stub, *edgeserve_stub}, std::cout);
   if (!exit_status.ok()) {
     std::cerr << "error: " << absl::StatusCodeToString(exit_status.status().code()) << ": "
               << exit_status.status().message() << "\n";

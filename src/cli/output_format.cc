@@ -100,6 +100,19 @@ std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& inde
   return FormatTable(rows);
 }
 
+std::string FormatDevices(const edgeserve::DeviceListResponse& devices) {
+  if (devices.devices().empty()) return "no devices\n";
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  std::vector<std::vector<std::string>> rows = {{"DEVICE", "NAME", "MEMORY", "FREE", "PRECISIONS"}};
+  for (const auto& device : devices.devices()) {
+    rows.push_back({absl::StrCat(device.kind(), ":", device.index()), device.name(),
+                    absl::StrFormat("%.1f GiB", static_cast<double>(device.memory_total_bytes()) / kGiB),
+                    absl::StrFormat("%.1f GiB", static_cast<double>(device.memory_free_bytes()) / kGiB),
+                    absl::StrJoin(device.capabilities(), ", ")});
+  }
+  return FormatTable(rows);
+}
+
 std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata) {
   std::string out = absl::StrCat("model: ", metadata.name(), "\nplatform: ", metadata.platform(),
                                  "\nversions: ", absl::StrJoin(metadata.versions(), ", "), "\n");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "edgeserve.pb.h"
 #include "grpc_service.pb.h"
 #include "host_tensor.h"
 
@@ -26,6 +27,7 @@ std::string FormatTensor(absl::string_view name, const core::Tensor& tensor);
 
 std::string FormatServerMetadata(const inference::ServerMetadataResponse& metadata);
 std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& index);
+std::string FormatDevices(const edgeserve::DeviceListResponse& devices);
 std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata);
 // Durations are printed as averages per count, in microseconds.
 std::string FormatModelStatistics(const inference::ModelStatisticsResponse& statistics);

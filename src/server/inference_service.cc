@@ -107,6 +107,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(grpc::CallbackServerC
   response->set_version(options_.server_version);
   response->add_extensions("model_repository");
   response->add_extensions("statistics");
+  response->add_extensions("edgeserve_devices");  // edgeserve.EdgeServe/DeviceList
   return FinishNow(context, absl::OkStatus());
 }
 

@@ -124,6 +124,7 @@ class CliCommandsTest : public ::testing::Test {
     ASSERT_NE(server_, nullptr);
     stub_ = inference::GRPCInferenceService::NewStub(
         server_->InProcessChannel(grpc::ChannelArguments()));
+    edgeserve_stub_ = edgeserve::EdgeServe::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
     // One directory per test, so that tests run as parallel processes do
     // not share it.
     save_dir_ = ::testing::TempDir() + "/edgeserve_cli_" +
@@ -140,12 +141,13 @@ class CliCommandsTest : public ::testing::Test {
     absl::StatusOr<Options> options = ParseOptions(args);
     if (!options.ok()) return options.status();
     out_.str("");
-    return RunCommand(*options, *stub_, out_);
+    return RunCommand(*options, Stubs{*stub_, *edgeserve_stub_}, out_);
   }
 
   FakeService service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  std::unique_ptr<edgeserve::EdgeServe::Stub> edgeserve_stub_;
   std::ostringstream out_;
   std::string save_dir_;
 };
@@ -163,6 +165,12 @@ TEST_F(CliCommandsTest, HealthExitsOneWhenNotReady) {
   ASSERT_TRUE(exit_status.ok()) << exit_status.status();
   EXPECT_EQ(*exit_status, kExitNotReady);
   EXPECT_EQ(out_.str(), "live: true\nready: false\n");
+}
+
+TEST_F(CliCommandsTest, DevicesAgainstAServerWithoutTheExtensionIsUnimplemented) {
+  absl::StatusOr<int> result = Run({"devices"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnimplemented) << result.status();
 }
 
 TEST_F(CliCommandsTest, ServerMetadataThatIsNotImplementedIsAGrpcError) {

@@ -10,6 +10,21 @@
 namespace edgeserve::cli {
 namespace {
 
+TEST(CliFormatDevicesTest, OneRowPerDeviceWithMemoryInGiB) {
+  edgeserve::DeviceListResponse devices;
+  auto* cpu = devices.add_devices();
+  cpu->set_kind("CPU");
+  cpu->set_name("AMD EPYC (2 cores)");
+  cpu->set_memory_total_bytes(uint64_t{24} << 30);
+  cpu->set_memory_free_bytes(uint64_t{12} << 29);
+  cpu->add_capabilities("fp32");
+  cpu->add_capabilities("int8");
+  EXPECT_EQ(FormatDevices(devices),
+            "DEVICE  NAME                MEMORY    FREE     PRECISIONS\n"
+            "CPU:0   AMD EPYC (2 cores)  24.0 GiB  6.0 GiB  fp32, int8\n");
+  EXPECT_EQ(FormatDevices(edgeserve::DeviceListResponse()), "no devices\n");
+}
+
 TEST(CliFormatTensorTest, PrintsValuesAndFirstRowOfAClassifier) {
   core::Tensor logits{core::DataType::kFp32, {2, 3}, Bytes<float>({0.5f, -1.0f, 2.25f, 3, 4, 5})};
   EXPECT_EQ(FormatTensor("logits", logits),

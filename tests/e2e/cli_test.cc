@@ -96,6 +96,15 @@ TEST_F(CliTest, InferWithRandomDataAndFromNpy) {
   EXPECT_EQ(from_files.output.find("OUTPUT1"), std::string::npos) << "only OUTPUT0 was asked for";
 }
 
+TEST_F(CliTest, DevicesListsTheCpu) {
+  CommandResult devices = RunCli(daemon_->address(), "devices");
+  EXPECT_EQ(devices.exit_code, 0) << devices.output;
+  EXPECT_NE(devices.output.find("CPU:0"), std::string::npos) << devices.output;
+  EXPECT_NE(devices.output.find("fp32"), std::string::npos) << devices.output;
+  CommandResult server = RunCli(daemon_->address(), "server");
+  EXPECT_NE(server.output.find("edgeserve_devices"), std::string::npos) << server.output;
+}
+
 TEST_F(CliTest, ErrorsExitNonZeroWithTheStatus) {
   CommandResult missing = RunCli(daemon_->address(), "infer no_such_model --random");
   EXPECT_EQ(missing.exit_code, 2);
