@@ -130,6 +130,21 @@ std::optional<int> DaemonProcess::StopWith(int signal, std::chrono::seconds time
   return WaitForExit(timeout);
 }
 
+inference::ModelInferRequest Fp32Request(const std::string& model, const std::string& input,
+                                         std::vector<int64_t> shape, const std::vector<float>& values) {
+  inference::ModelInferRequest request;
+  request.set_model_name(model);
+  auto* tensor = request.add_inputs();
+  tensor->set_name(input);
+  tensor->set_datatype("FP32");
+  for (int64_t dim : shape) tensor->add_shape(dim);
+  request.add_raw_input_contents(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  return request;
+}
+
+inference::ModelInferRequest SpinRequest(float rounds) { return Fp32Request("spin", "rounds", {1}, {rounds}); }
+
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::seconds deadline) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + deadline);

@@ -51,6 +51,13 @@ class DaemonProcess {
   pid_t pid_ = -1;
 };
 
+// A request to `model` with one FP32 input holding `values` in `shape`.
+inference::ModelInferRequest Fp32Request(const std::string& model, const std::string& input,
+                                         std::vector<int64_t> shape, const std::vector<float>& values);
+
+// A request to the 'spin' test model: `rounds` rounds of work.
+inference::ModelInferRequest SpinRequest(float rounds);
+
 // A unary call's context with a deadline, so no test can hang on the daemon.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::seconds deadline = std::chrono::seconds(30));
 

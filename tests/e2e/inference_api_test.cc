@@ -74,11 +74,7 @@ ModelInferRequest::InferInputTensor* AddInput(ModelInferRequest* request, const 
 }
 
 ModelInferRequest IdentityRequest(const std::vector<float>& values, int64_t batch) {
-  ModelInferRequest request;
-  request.set_model_name("identity");
-  AddInput(&request, "INPUT0", "FP32", {batch, 16});
-  request.add_raw_input_contents(Bytes(values));
-  return request;
+  return Fp32Request("identity", "INPUT0", {batch, 16}, values);
 }
 
 TEST_F(InferenceApiTest, ServerLiveAndMetadata) {

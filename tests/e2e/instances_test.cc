@@ -33,13 +33,7 @@ std::string SpinRepository(const std::string& instance_groups) {
 // Sends `count` requests of `rounds` rounds at once and returns the model's
 // statistics after all of them are answered.
 inference::ModelStatistics RunConcurrently(const DaemonProcess& daemon, int count, float rounds) {
-  inference::ModelInferRequest request;
-  request.set_model_name("spin");
-  auto* input = request.add_inputs();
-  input->set_name("rounds");
-  input->set_datatype("FP32");
-  input->add_shape(1);
-  request.add_raw_input_contents(std::string(reinterpret_cast<const char*>(&rounds), sizeof(rounds)));
+  const inference::ModelInferRequest request = SpinRequest(rounds);
   std::vector<std::future<grpc::Status>> calls;
   for (int i = 0; i < count; ++i) {
     calls.push_back(std::async(std::launch::async, [&] {

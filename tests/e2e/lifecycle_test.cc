@@ -16,11 +16,6 @@
 namespace edgeserve::testing {
 namespace {
 
-std::string SlowRequestBytes() {
-  std::vector<float> values(64 * 64, 0.5f);
-  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
-}
-
 // A repository holding only the models named, linked from the test models.
 std::string RepositoryWith(const std::vector<std::string>& models) {
   const std::string dir = MakeTempDir("edgeserve-repo-");
@@ -44,14 +39,7 @@ TEST(LifecycleTest, SigtermFinishesEveryRequestInFlightAndExitsZero) {
     grpc::Status status;
   };
   std::vector<Call> calls(kRequests);
-  inference::ModelInferRequest request;
-  request.set_model_name("slow");
-  auto* input = request.add_inputs();
-  input->set_name("x");
-  input->set_datatype("FP32");
-  input->add_shape(64);
-  input->add_shape(64);
-  request.add_raw_input_contents(SlowRequestBytes());
+  const inference::ModelInferRequest request = Fp32Request("slow", "x", {64, 64}, std::vector<float>(64 * 64, 0.5f));
   for (int i = 0; i < kRequests; ++i) {
     calls[i].context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     auto reader = stub->AsyncModelInfer(&calls[i].context, request, &queue);
@@ -83,14 +71,7 @@ TEST(LifecycleTest, AForwardThatNeverReturnsCannotHoldTheStopBeyondTheTimeoutAnd
   DaemonProcess daemon({"--config", dir + "/edgeserve.yaml", "--model-repository", RepositoryWith({"spin"})});
   ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
   auto stub = daemon.NewStub();
-  inference::ModelInferRequest request;
-  request.set_model_name("spin");
-  auto* input = request.add_inputs();
-  input->set_name("rounds");
-  input->set_datatype("FP32");
-  input->add_shape(1);
-  const float rounds = 1e9f;  // hours of work
-  request.add_raw_input_contents(std::string(reinterpret_cast<const char*>(&rounds), sizeof(rounds)));
+  const inference::ModelInferRequest request = SpinRequest(1e9f);  // hours of work
   std::future<grpc::Status> call = std::async(std::launch::async, [&] {
     inference::ModelInferResponse response;
     return stub->ModelInfer(ContextWithDeadline(std::chrono::seconds(60)).get(), request, &response);
