@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "edgeserve/core/datatype.h"
 #include "edgeserve/core/tensor.h"
+#include "edgeserve/hal/torch_types.h"
 #include "infer_request.h"
 
 namespace edgeserve::bench {
@@ -50,32 +51,6 @@ class CountingWarningHandler : public c10::WarningHandler {
   int64_t count_ ABSL_GUARDED_BY(mu_) = 0;
   std::string first_ ABSL_GUARDED_BY(mu_);
 };
-
-c10::ScalarType ScalarTypeOf(core::DataType datatype) {
-  switch (datatype) {
-    case core::DataType::kBool:
-      return c10::kBool;
-    case core::DataType::kUint8:
-      return c10::kByte;
-    case core::DataType::kInt8:
-      return c10::kChar;
-    case core::DataType::kInt16:
-      return c10::kShort;
-    case core::DataType::kInt32:
-      return c10::kInt;
-    case core::DataType::kInt64:
-      return c10::kLong;
-    case core::DataType::kFp16:
-      return c10::kHalf;
-    case core::DataType::kFp32:
-      return c10::kFloat;
-    case core::DataType::kFp64:
-      return c10::kDouble;
-    case core::DataType::kBytes:  // refused by ParseDatatype
-      break;
-  }
-  return c10::kByte;
-}
 
 // Appends every tensor in `value` (a tensor, or tuples, lists and dicts of
 // them) to `host` from `offset` on; returns the new end. The buffer only
@@ -199,7 +174,7 @@ absl::StatusOr<Report> RunTorchLoop(const TorchLoopOptions& options) {
   std::vector<int64_t> latencies_ns;
   try {
     const at::Tensor input =
-        torch::from_blob(bytes.data(), options.shape, torch::TensorOptions().dtype(ScalarTypeOf(*datatype))).clone();
+        torch::from_blob(bytes.data(), options.shape, torch::TensorOptions().dtype(hal::ToScalarType(*datatype))).clone();
     torch::jit::Module loaded = torch::jit::load(options.model_file);
     loaded.eval();
     // One forward as loaded first: it rejects an input of the wrong shape

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "edgeserve/core/logging.h"
+#include "edgeserve/hal/torch_types.h"
 #include "hal/torch_warnings.h"
 
 namespace edgeserve::hal {
@@ -21,22 +22,6 @@ using core::Clock;
 uint64_t NanosSince(Clock::time_point start) {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
-}
-
-c10::ScalarType ToScalarType(core::DataType type) {
-  switch (type) {
-    case core::DataType::kBool: return c10::kBool;
-    case core::DataType::kUint8: return c10::kByte;
-    case core::DataType::kInt8: return c10::kChar;
-    case core::DataType::kInt16: return c10::kShort;
-    case core::DataType::kInt32: return c10::kInt;
-    case core::DataType::kInt64: return c10::kLong;
-    case core::DataType::kFp16: return c10::kHalf;
-    case core::DataType::kFp64: return c10::kDouble;
-    case core::DataType::kFp32:
-    case core::DataType::kBytes: break;  // BYTES is refused when the config is read
-  }
-  return c10::kFloat;
 }
 
 absl::string_view TorchTypeName(c10::ScalarType type) { return c10::toString(type); }
