@@ -42,6 +42,18 @@ absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& file) {
   threads.Int("inter_op", &config.inter_op_threads, 1, 1024);
   reader.Merge(threads.Finish());
 
+  core::ConfigReader devices = reader.Child("devices");
+  core::ConfigReader npu = devices.Child("npu");
+  npu.String("library", &config.npu_library);
+  npu.String("name", &config.npu_name);
+  if (config.npu_name.empty()) npu.Error("name", "must not be empty (npu, or privateuseone)");
+  devices.Merge(npu.Finish());
+  reader.Merge(devices.Finish());
+
+  core::ConfigReader health = reader.Child("health");
+  health.Int("retry_interval_ms", &config.health_retry_interval_ms, 10, 3600 * 1000);
+  reader.Merge(health.Finish());
+
   if (absl::Status status = reader.Finish(); !status.ok()) return status;
   return config;
 }

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "edgeserve/app/daemon_config.h"
 #include "edgeserve/core/logging.h"
+#include "edgeserve/hal/accelerators.h"
 #include "edgeserve/hal/device.h"
 #include "edgeserve/hal/torch_runtime.h"
 #include "edgeserve/repository/model_config.h"
@@ -166,19 +167,23 @@ int Run(int argc, char** argv) {
   CommandLine line;
   int exit_code = 0;
   if (!ParseCommandLine(argc, argv, &line, &exit_code)) return exit_code;
-  absl::StatusOr<std::vector<hal::Device>> devices = hal::DiscoverDevices();
+  absl::StatusOr<DaemonConfig> config = ResolveConfig(line);
+  if (!config.ok()) {
+    std::cerr << "edgeserve: bad configuration:\n" << config.status().message() << "\n";
+    return kExitFailure;
+  }
+  const hal::AcceleratorOptions accelerators{config->npu_library, config->npu_name};
+  absl::StatusOr<hal::DeviceInventory> devices = hal::DiscoverDevices(accelerators);
   if (!devices.ok()) {
     std::cerr << "edgeserve: cannot discover devices: " << devices.status().message() << "\n";
     return kExitFailure;
   }
   if (line.list_devices) {
-    for (const hal::Device& device : *devices) std::cout << hal::DescribeDevice(device) << "\n";
+    for (const hal::Device& device : devices->devices) std::cout << hal::DescribeDevice(device) << "\n";
+    for (const auto& [kind, reason] : devices->absent_reasons) {
+      std::cout << "no " << hal::KindName(kind) << ": " << reason << "\n";
+    }
     return 0;
-  }
-  absl::StatusOr<DaemonConfig> config = ResolveConfig(line);
-  if (!config.ok()) {
-    std::cerr << "edgeserve: bad configuration:\n" << config.status().message() << "\n";
-    return kExitFailure;
   }
   if (absl::Status status = core::ConfigureLogging(config->log_level, config->log_format); !status.ok()) {
     std::cerr << "edgeserve: " << status.message() << "\n";
@@ -194,7 +199,8 @@ int Run(int argc, char** argv) {
   logger->info("edgeserve {} starting (LibTorch {}, gRPC {}); {} LibTorch threads per instance, {} inter-op",
                EDGESERVE_VERSION, hal::TorchVersion(), grpc::Version(), config->intra_op_threads,
                config->inter_op_threads);
-  for (const hal::Device& device : *devices) logger->info("device {}", hal::DescribeDevice(device));
+  for (const hal::Device& device : devices->devices) logger->info("device {}", hal::DescribeDevice(device));
+  for (const auto& [kind, reason] : devices->absent_reasons) logger->info("no {}: {}", hal::KindName(kind), reason);
   hal::ConfigureTorchRuntime(config->inter_op_threads);
 
   repository::RepositoryOptions repository_options;
@@ -202,6 +208,9 @@ int Run(int argc, char** argv) {
   repository_options.limits.max_batch_size = config->max_batch_size;
   repository_options.max_queue_size = static_cast<size_t>(config->max_queue_size);
   repository_options.intra_op_threads = config->intra_op_threads;
+  repository_options.devices = *devices;
+  repository_options.npu_name = config->npu_name;
+  repository_options.health_retry_interval = std::chrono::milliseconds(config->health_retry_interval_ms);
   absl::StatusOr<std::unique_ptr<repository::ModelRepository>> repository =
       repository::ModelRepository::Load(repository_options);
   if (!repository.ok()) {
@@ -219,7 +228,7 @@ int Run(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(config->max_message_bytes));
   builder.SetMaxSendMessageSize(static_cast<int>(config->max_message_bytes));
   builder.RegisterService(&service);
-  server::DeviceService device_service;
+  server::DeviceService device_service(accelerators);
   builder.RegisterService(&device_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {

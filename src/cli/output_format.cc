@@ -105,9 +105,12 @@ std::string FormatDevices(const edgeserve::DeviceListResponse& devices) {
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   std::vector<std::vector<std::string>> rows = {{"DEVICE", "NAME", "MEMORY", "FREE", "PRECISIONS"}};
   for (const auto& device : devices.devices()) {
+    const bool reported = device.memory_total_bytes() > 0;
     rows.push_back({absl::StrCat(device.kind(), ":", device.index()), device.name(),
-                    absl::StrFormat("%.1f GiB", static_cast<double>(device.memory_total_bytes()) / kGiB),
-                    absl::StrFormat("%.1f GiB", static_cast<double>(device.memory_free_bytes()) / kGiB),
+                    reported ? absl::StrFormat("%.1f GiB", static_cast<double>(device.memory_total_bytes()) / kGiB)
+                             : "-",
+                    reported ? absl::StrFormat("%.1f GiB", static_cast<double>(device.memory_free_bytes()) / kGiB)
+                             : "-",
                     absl::StrJoin(device.capabilities(), ", ")});
   }
   return FormatTable(rows);
@@ -126,6 +129,22 @@ std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata
   };
   absl::StrAppend(&out, "inputs:\n", tensors(metadata.inputs()), "outputs:\n",
                   tensors(metadata.outputs()));
+  if (!metadata.edgeserve_instances().empty()) {
+    std::vector<std::vector<std::string>> rows = {{"  GROUP", "ASKED", "DEVICE", "THREADS", "PRECISION", "STATE"}};
+    std::vector<std::string> notes;
+    for (const auto& instance : metadata.edgeserve_instances()) {
+      rows.push_back({absl::StrCat("  ", instance.group()), instance.requested_kind(), instance.device(),
+                      absl::StrCat(instance.threads()), instance.precision(),
+                      instance.healthy() ? "healthy" : "out of rotation"});
+      if (!instance.fallback().empty()) {
+        notes.push_back(absl::StrCat("  group ", instance.group(), " fell back to ", instance.kind(), ": ",
+                                     instance.fallback(), "\n"));
+      }
+      if (!instance.healthy()) notes.push_back(absl::StrCat("  ", instance.device(), ": ", instance.health_error(), "\n"));
+    }
+    notes.erase(std::unique(notes.begin(), notes.end()), notes.end());
+    absl::StrAppend(&out, "instances:\n", FormatTable(rows), absl::StrJoin(notes, ""));
+  }
   return out;
 }
 

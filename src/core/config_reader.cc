@@ -109,6 +109,24 @@ void ConfigReader::IntList(const std::string& key, std::vector<int64_t>* out) {
   *out = std::move(parsed);
 }
 
+void ConfigReader::StringList(const std::string& key, std::vector<std::string>* out) {
+  YAML::Node value = Get(key);
+  if (!value.IsDefined() || value.IsNull()) return;
+  if (!value.IsSequence()) {
+    Error(key, "expected a list of strings such as [cuda, npu, cpu]");
+    return;
+  }
+  std::vector<std::string> parsed;
+  for (const auto& element : value) {
+    if (!element.IsScalar()) {
+      Error(key, "expected a list of strings such as [cuda, npu, cpu]");
+      return;
+    }
+    parsed.push_back(element.Scalar());
+  }
+  *out = std::move(parsed);
+}
+
 ConfigReader ConfigReader::Child(const std::string& key) {
   YAML::Node value = Get(key);
   if (value.IsDefined() && !value.IsNull() && !value.IsMap()) {

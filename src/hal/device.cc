@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -45,9 +46,67 @@ absl::StatusOr<std::string> ReadWhole(const std::string& path) {
 
 }  // namespace
 
+absl::string_view KindName(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::kCuda: return "CUDA";
+    case DeviceKind::kNpu: return "NPU";
+    case DeviceKind::kCpu: break;
+  }
+  return "CPU";
+}
+
+std::optional<DeviceKind> KindFromName(absl::string_view name) {
+  for (DeviceKind kind : {DeviceKind::kCpu, DeviceKind::kCuda, DeviceKind::kNpu}) {
+    if (absl::EqualsIgnoreCase(name, KindName(kind))) return kind;
+  }
+  return std::nullopt;
+}
+
+absl::string_view PrecisionName(Precision precision) {
+  switch (precision) {
+    case Precision::kFp16: return "fp16";
+    case Precision::kBf16: return "bf16";
+    case Precision::kFp32: break;
+  }
+  return "fp32";
+}
+
+std::optional<Precision> PrecisionFromName(absl::string_view name) {
+  for (Precision precision : {Precision::kFp32, Precision::kFp16, Precision::kBf16}) {
+    if (name == PrecisionName(precision)) return precision;
+  }
+  return std::nullopt;
+}
+
+bool Device::Supports(Precision precision) const {
+  return std::find(capabilities.begin(), capabilities.end(), PrecisionName(precision)) != capabilities.end();
+}
+
+const Device* DeviceInventory::Find(DeviceKind kind, int index) const {
+  for (const Device& device : devices) {
+    if (device.kind == kind && device.index == index) return &device;
+  }
+  return nullptr;
+}
+
+std::vector<int> DeviceInventory::IndicesOf(DeviceKind kind) const {
+  std::vector<int> indices;
+  for (const Device& device : devices) {
+    if (device.kind == kind) indices.push_back(device.index);
+  }
+  std::sort(indices.begin(), indices.end());
+  return indices;
+}
+
+std::string DeviceInventory::AbsentReason(DeviceKind kind) const {
+  auto found = absent_reasons.find(kind);
+  if (found != absent_reasons.end()) return found->second;
+  return absl::StrCat("no ", KindName(kind), " device was found");
+}
+
 absl::StatusOr<Device> DescribeCpu(absl::string_view cpuinfo, absl::string_view meminfo, unsigned cores) {
   Device cpu;
-  cpu.kind = "CPU";
+  cpu.kind = DeviceKind::kCpu;
   absl::string_view model = FieldOf(cpuinfo, "model name");
   if (model.empty()) model = FieldOf(cpuinfo, "Model");  // aarch64 boards such as Jetson
   cpu.name = absl::StrCat(model.empty() ? "CPU" : model, " (", cores, cores == 1 ? " core)" : " cores)");
@@ -66,20 +125,22 @@ absl::StatusOr<Device> DescribeCpu(absl::string_view cpuinfo, absl::string_view 
   return cpu;
 }
 
-absl::StatusOr<std::vector<Device>> DiscoverDevices() {
+absl::StatusOr<Device> DiscoverCpu() {
   absl::StatusOr<std::string> cpuinfo = ReadWhole("/proc/cpuinfo");
   if (!cpuinfo.ok()) return cpuinfo.status();
   absl::StatusOr<std::string> meminfo = ReadWhole("/proc/meminfo");
   if (!meminfo.ok()) return meminfo.status();
-  absl::StatusOr<Device> cpu = DescribeCpu(*cpuinfo, *meminfo, std::max(1u, std::thread::hardware_concurrency()));
-  if (!cpu.ok()) return cpu.status();
-  return std::vector<Device>{*std::move(cpu)};
+  return DescribeCpu(*cpuinfo, *meminfo, std::max(1u, std::thread::hardware_concurrency()));
 }
 
 std::string DescribeDevice(const Device& device) {
-  return absl::StrFormat("%s:%d  %s  memory %.1f GiB total, %.1f GiB free  [%s]", device.kind, device.index,
-                         device.name, static_cast<double>(device.memory_total_bytes) / (1ull << 30),
-                         static_cast<double>(device.memory_free_bytes) / (1ull << 30),
+  const std::string memory =
+      device.memory_total_bytes == 0
+          ? "memory not reported"
+          : absl::StrFormat("memory %.1f GiB total, %.1f GiB free",
+                            static_cast<double>(device.memory_total_bytes) / (1ull << 30),
+                            static_cast<double>(device.memory_free_bytes) / (1ull << 30));
+  return absl::StrFormat("%s:%d  %s  %s  [%s]", KindName(device.kind), device.index, device.name, memory,
                          absl::StrJoin(device.capabilities, ", "));
 }
 

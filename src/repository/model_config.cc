@@ -1,5 +1,6 @@
 #include "edgeserve/repository/model_config.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -79,14 +80,48 @@ absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::
     config.instance_groups.clear();
     for (core::ConfigReader& element : reader.Sequence("instance_groups")) {
       InstanceGroup group;
-      element.Choice("kind", &group.kind, {"CPU"});
+      std::string kind = "AUTO";
+      element.Choice("kind", &kind, {"AUTO", "CPU", "CUDA", "NPU"});
+      group.kind = hal::KindFromName(kind);
       element.Int("count", &group.count, 1, 64);
       element.Int("threads", &group.threads, 0, 1024);
+      std::vector<int64_t> devices;
+      element.IntList("devices", &devices);
+      for (int64_t index : devices) {
+        if (index < 0 || index > 1023) {
+          element.Error("devices", absl::StrCat("device indices are 0 or more, got ", index));
+          break;
+        }
+        group.devices.push_back(static_cast<int>(index));
+      }
+      if (!devices.empty() && (!group.kind || *group.kind == hal::DeviceKind::kCpu)) {
+        element.Error("devices", absl::StrCat("applies to CUDA and NPU groups only, not to kind ", kind));
+      }
       reader.Merge(element.Finish());
       config.instance_groups.push_back(group);
     }
     if (config.instance_groups.empty()) reader.Error("instance_groups", "must list at least one group");
   }
+  if (reader.Has("placement")) {
+    std::vector<std::string> placement;
+    reader.StringList("placement", &placement);
+    config.placement.clear();
+    config.placement_configured = true;
+    for (const std::string& name : placement) {
+      std::optional<hal::DeviceKind> kind = hal::KindFromName(name);
+      if (!kind) {
+        reader.Error("placement", absl::StrCat("unknown device kind '", name, "'; expected cuda, npu or cpu"));
+      } else if (std::find(config.placement.begin(), config.placement.end(), *kind) != config.placement.end()) {
+        reader.Error("placement", absl::StrCat("'", name, "' is listed twice"));
+      } else {
+        config.placement.push_back(*kind);
+      }
+    }
+    if (placement.empty()) reader.Error("placement", "must list at least one device kind, such as [cuda, cpu]");
+  }
+  std::string precision = "fp32";
+  reader.Choice("precision", &precision, {"fp32", "fp16", "bf16"});
+  config.precision = hal::PrecisionFromName(precision).value_or(hal::Precision::kFp32);
   if (absl::Status status = reader.Finish(); !status.ok()) return status;
   return config;
 }

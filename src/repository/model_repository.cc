@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "edgeserve/core/logging.h"
+#include "edgeserve/hal/placement.h"
 #include "edgeserve/hal/torch_executor.h"
 
 namespace edgeserve::repository {
@@ -65,30 +66,81 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
   spec.inputs = model->config.inputs;
   spec.outputs = model->config.outputs;
   spec.max_batch_size = model->config.max_batch_size;
-  spec.optimization = ToTorchOptimization(model->config.optimization);
-  hal::TorchLoadReport report;
+  spec.precision = model->config.precision;
+  spec.npu_name = options.npu_name;
   const auto started = core::Clock::now();
   std::vector<std::unique_ptr<hal::Executor>> executors;
   std::vector<std::string> layout;
-  for (const InstanceGroup& group : model->config.instance_groups) {
+  hal::TorchLoadReport report;
+  for (size_t group_index = 0; group_index < model->config.instance_groups.size(); ++group_index) {
+    const InstanceGroup& group = model->config.instance_groups[group_index];
+    const std::string requested = group.kind ? std::string(hal::KindName(*group.kind)) : "AUTO";
+    const hal::GroupRequest request{group.kind, group.devices};
+    const hal::GroupPlan plan = hal::PlanGroup(request, model->config.placement, options.devices);
     spec.intra_op_threads = group.threads > 0 ? group.threads : options.intra_op_threads;
-    for (int i = 0; i < group.count; ++i) {
-      absl::StatusOr<std::unique_ptr<hal::Executor>> executor = hal::LoadTorchCpuExecutor(spec, &report);
-      if (!executor.ok()) {
-        return fail(absl::StrCat("version ", model->version, ": ", executor.status().message()));
+    std::vector<std::string> passed_over = plan.passed_over;
+    bool placed = false;
+    for (const hal::PlacementOption& option : plan.options) {
+      std::vector<std::unique_ptr<hal::Executor>> loaded;
+      std::vector<int> loaded_on;  // device index of each
+      absl::Status failure;
+      // The first instance of an option settles `auto`; the others take its
+      // choice rather than timing both forms again.
+      spec.optimization = ToTorchOptimization(model->config.optimization);
+      spec.device_kind = option.kind;
+      for (int device_index : option.device_indices) {
+        spec.device_index = device_index;
+        for (int i = 0; i < group.count && failure.ok(); ++i) {
+          absl::StatusOr<std::unique_ptr<hal::Executor>> executor = hal::LoadTorchExecutor(spec, &report);
+          if (!executor.ok()) {
+            failure = executor.status();
+            break;
+          }
+          loaded.push_back(*std::move(executor));
+          loaded_on.push_back(device_index);
+          spec.optimization = report.optimized ? hal::TorchOptimization::kOptimize : hal::TorchOptimization::kNone;
+        }
       }
-      executors.push_back(*std::move(executor));
-      // The first instance settles `auto`; the others take its choice rather
-      // than timing both forms again.
-      spec.optimization = report.optimized ? hal::TorchOptimization::kOptimize : hal::TorchOptimization::kNone;
+      if (!failure.ok()) {
+        passed_over.push_back(absl::StrCat(hal::KindName(option.kind), ": ", failure.message()));
+        continue;
+      }
+      // Every kind ahead of this one was passed over, each with its reason.
+      const std::string fallback = absl::StrJoin(passed_over, "; ");
+      if (!fallback.empty()) {
+        // A model that names no kind and no placement is expected to move
+        // down the default preference on a box without accelerators.
+        const bool asked = group.kind.has_value() || model->config.placement_configured;
+        logger->log(asked ? spdlog::level::warn : spdlog::level::info,
+                    "model '{}' instance group {} ({}) runs on {} instead of {}: {}", model->name, group_index,
+                    requested, hal::KindName(option.kind),
+                    hal::KindName(hal::FirstChoice(request, model->config.placement)), fallback);
+      }
+      for (size_t i = 0; i < loaded.size(); ++i) {
+        model->instances.push_back(InstancePlacement{static_cast<int>(group_index), requested, option.kind,
+                                                     loaded_on[i], loaded[i]->DeviceName(), spec.intra_op_threads,
+                                                     fallback});
+        executors.push_back(std::move(loaded[i]));
+      }
+      layout.push_back(absl::StrFormat("%d x %s with %d thread%s", loaded_on.size(), hal::KindName(option.kind),
+                                       spec.intra_op_threads, spec.intra_op_threads == 1 ? "" : "s"));
+      placed = true;
+      break;
     }
-    layout.push_back(absl::StrFormat("%d x %s with %d thread%s", group.count, executors.back()->DeviceName(),
-                                     spec.intra_op_threads, spec.intra_op_threads == 1 ? "" : "s"));
+    if (!placed) {
+      model->instances.clear();
+      // One option and nothing passed over: the plain reason reads best.
+      if (plan.options.size() == 1 && plan.passed_over.empty()) {
+        return fail(absl::StrCat("version ", model->version, ": ",
+                                 passed_over.back().substr(passed_over.back().find(": ") + 2)));
+      }
+      return fail(absl::StrCat("version ", model->version, ": instance group ", group_index, " (", requested,
+                               ") found no device: ", absl::StrJoin(passed_over, "; ")));
+    }
   }
-  model->device = executors.front()->DeviceName();
   model->scheduler = std::make_unique<scheduler::ModelScheduler>(
-      scheduler::SchedulerOptions{model->name, options.max_queue_size}, std::move(executors),
-      model->statistics.get());
+      scheduler::SchedulerOptions{model->name, options.max_queue_size, options.health_retry_interval},
+      std::move(executors), model->statistics.get());
   model->state = ModelState::kReady;
   const double load_ms = std::chrono::duration<double, std::milli>(core::Clock::now() - started).count();
   std::string preparation = report.optimized ? "frozen and optimised" : "as loaded";
@@ -96,8 +148,8 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
     absl::StrAppend(&preparation, absl::StrFormat(": warm-up forward %.3f ms as loaded, %.3f ms optimised",
                                                   report.as_loaded_ms, report.optimized_ms));
   }
-  logger->info("model '{}' version {} ready in {:.0f} ms: {} ({})", model->name, model->version, load_ms,
-               absl::StrJoin(layout, ", "), preparation);
+  logger->info("model '{}' version {} ready in {:.0f} ms: {}, {} ({})", model->name, model->version, load_ms,
+               absl::StrJoin(layout, ", "), hal::PrecisionName(model->config.precision), preparation);
   return model;
 }
 
@@ -136,7 +188,7 @@ std::shared_ptr<const LoadedModel> ModelRepository::Find(absl::string_view name)
 
 bool ModelRepository::AllReady() const {
   return std::all_of(models_.begin(), models_.end(),
-                     [](const auto& model) { return model->state == ModelState::kReady; });
+                     [](const auto& model) { return model->Serving(); });
 }
 
 void ModelRepository::StopAll() {

@@ -1,6 +1,5 @@
 #include "edgeserve/server/device_service.h"
 
-#include "edgeserve/hal/device.h"
 #include "edgeserve/server/status_mapping.h"
 
 namespace edgeserve::server {
@@ -9,12 +8,13 @@ grpc::ServerUnaryReactor* DeviceService::DeviceList(grpc::CallbackServerContext*
                                                     const edgeserve::DeviceListRequest*,
                                                     edgeserve::DeviceListResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Discovery reads /proc: cheap, and the free memory is current.
-  absl::StatusOr<std::vector<hal::Device>> devices = hal::DiscoverDevices();
+  // Discovery again, so that free memory is current: /proc and the devices'
+  // own counters are cheap to read; the NPU plugin stays loaded.
+  absl::StatusOr<hal::DeviceInventory> devices = hal::DiscoverDevices(accelerators_);
   if (devices.ok()) {
-    for (const hal::Device& device : *devices) {
+    for (const hal::Device& device : devices->devices) {
       edgeserve::Device* out = response->add_devices();
-      out->set_kind(device.kind);
+      out->set_kind(std::string(hal::KindName(device.kind)));
       out->set_index(device.index);
       out->set_name(device.name);
       out->set_memory_total_bytes(device.memory_total_bytes);

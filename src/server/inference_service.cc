@@ -96,7 +96,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerConte
                                                        inference::ModelReadyResponse* response) {
   auto model = ResolveModel(*repository_, request->name(), request->version());
   if (!model.ok()) return FinishNow(context, model.status());
-  response->set_ready((*model)->state == ModelState::kReady && !shutting_down_);
+  // A model whose every instance left the rotation is not ready.
+  response->set_ready((*model)->Serving() && !shutting_down_);
   return FinishNow(context, absl::OkStatus());
 }
 
@@ -108,6 +109,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(grpc::CallbackServerC
   response->add_extensions("model_repository");
   response->add_extensions("statistics");
   response->add_extensions("edgeserve_devices");  // edgeserve.EdgeServe/DeviceList
+  response->add_extensions("edgeserve_model_instances");  // ModelMetadataResponse.edgeserve_instances
   return FinishNow(context, absl::OkStatus());
 }
 
@@ -131,6 +133,23 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(grpc::CallbackServerCo
   };
   for (const auto& input : loaded.config.inputs) describe(input, response->add_inputs());
   for (const auto& output : loaded.config.outputs) describe(output, response->add_outputs());
+  const std::vector<scheduler::InstanceHealth> health = loaded.scheduler->Health();
+  for (size_t i = 0; i < loaded.instances.size(); ++i) {
+    const repository::InstancePlacement& placement = loaded.instances[i];
+    edgeserve::ModelInstance* instance = response->add_edgeserve_instances();
+    instance->set_group(placement.group);
+    instance->set_requested_kind(placement.requested_kind);
+    instance->set_kind(std::string(hal::KindName(placement.kind)));
+    instance->set_device_index(placement.device_index);
+    instance->set_device(placement.device);
+    instance->set_threads(placement.threads);
+    instance->set_precision(std::string(hal::PrecisionName(loaded.config.precision)));
+    instance->set_fallback(placement.fallback);
+    if (i < health.size()) {
+      instance->set_healthy(health[i].healthy);
+      instance->set_health_error(health[i].error);
+    }
+  }
   return FinishNow(context, absl::OkStatus());
 }
 
@@ -216,13 +235,18 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(grpc::CallbackServer
                                                             const inference::RepositoryIndexRequest* request,
                                                             inference::RepositoryIndexResponse* response) {
   for (const auto& model : repository_->models()) {
-    const bool ready = model->state == ModelState::kReady;
+    const bool ready = model->Serving();
     if (request->ready() && !ready) continue;
     auto* entry = response->add_models();
     entry->set_name(model->name);
     entry->set_version(model->version);
     entry->set_state(ready ? "READY" : "UNAVAILABLE");
-    entry->set_reason(model->reason);
+    std::string reason = model->reason;
+    if (reason.empty() && !ready && model->scheduler) {
+      const std::vector<scheduler::InstanceHealth> health = model->scheduler->Health();
+      if (!health.empty()) reason = absl::StrCat("no healthy instance: ", health.front().error);
+    }
+    entry->set_reason(reason);
   }
   return FinishNow(context, absl::OkStatus());
 }

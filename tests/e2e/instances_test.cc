@@ -56,7 +56,7 @@ TEST(InstancesTest, TwoInstancesServeTwoRequestsAtOnce) {
   constexpr float kRounds = 2000;
   DaemonProcess two({"--model-repository", SpinRepository("[{kind: CPU, count: 2, threads: 1}]")});
   ASSERT_TRUE(two.WaitUntilLive()) << two.Log();
-  EXPECT_NE(two.Log().find("2 x cpu with 1 thread"), std::string::npos) << two.Log();
+  EXPECT_NE(two.Log().find("2 x CPU with 1 thread"), std::string::npos) << two.Log();
   const inference::ModelStatistics parallel = RunConcurrently(two, 2, kRounds);
   ASSERT_EQ(parallel.inference_stats().success().count(), 2u);
   EXPECT_LT(parallel.inference_stats().queue().ns(), parallel.inference_stats().compute_infer().ns() / 8)

@@ -61,7 +61,7 @@ core::TensorView View(const std::string& name, core::DataType datatype, core::Sh
 }
 
 std::unique_ptr<Executor> LoadOrFail(const TorchModelSpec& spec, TorchLoadReport* report) {
-  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, report);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchExecutor(spec, report);
   EXPECT_TRUE(executor.ok()) << executor.status();
   if (!executor.ok()) return nullptr;
   return *std::move(executor);
@@ -214,7 +214,7 @@ TEST(TorchExecutorTest, ModelErrorIsInternalWithTheModelsMessageAndTheExecutorSt
 TEST(TorchExecutorTest, CorruptFileIsNotLoadable) {
   TorchLoadReport report;
   const TorchModelSpec spec = SpecFor("corrupt");
-  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, &report);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchExecutor(spec, &report);
   ASSERT_FALSE(executor.ok());
   EXPECT_EQ(executor.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(executor.status().message()),
@@ -225,7 +225,7 @@ TEST(TorchExecutorTest, MissingFileIsNotLoadable) {
   TorchLoadReport report;
   TorchModelSpec spec = SpecFor("identity");
   spec.model_file = std::string(kTestModels) + "/identity/7/model.pt";
-  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, &report);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchExecutor(spec, &report);
   ASSERT_FALSE(executor.ok());
   EXPECT_THAT(std::string(executor.status().message()),
               AllOf(HasSubstr(spec.model_file), HasSubstr("not a loadable TorchScript module")));
@@ -233,7 +233,7 @@ TEST(TorchExecutorTest, MissingFileIsNotLoadable) {
 
 TEST(TorchExecutorTest, DeclaredShapeThatDoesNotMatchFailsTheWarmUp) {
   TorchLoadReport report;
-  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(SpecFor("mismatched"), &report);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchExecutor(SpecFor("mismatched"), &report);
   ASSERT_FALSE(executor.ok());
   EXPECT_EQ(executor.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(executor.status().message()),
@@ -246,11 +246,69 @@ TEST(TorchExecutorTest, DeclaredDatatypeThatDoesNotMatchFailsTheWarmUp) {
   TorchModelSpec spec = SpecFor("identity", TorchOptimization::kNone);
   ASSERT_EQ(spec.outputs.size(), 1u);
   spec.outputs[0].datatype = core::DataType::kInt32;
-  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchCpuExecutor(spec, &report);
+  absl::StatusOr<std::unique_ptr<Executor>> executor = LoadTorchExecutor(spec, &report);
   ASSERT_FALSE(executor.ok());
   EXPECT_EQ(executor.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(executor.status().message()),
               AllOf(HasSubstr("output 'OUTPUT0'"), HasSubstr("the config declares INT32")));
+}
+
+}  // namespace
+}  // namespace edgeserve::hal
+
+namespace edgeserve::hal {
+namespace {
+
+// Reduced precision on the CPU: the module and floating inputs are cast at
+// load and per batch, the outputs come back in the declared FP32.
+TEST(TorchExecutorPrecisionTest, Bf16IdentityReturnsFp32RoundedToBf16) {
+  TorchModelSpec spec = SpecFor("identity", TorchOptimization::kNone);
+  spec.precision = Precision::kBf16;
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(spec, &report);
+  ASSERT_NE(executor, nullptr);
+  executor->PrepareThread();
+  std::vector<float> input(16, 0.0f);
+  input[0] = 1.0f + 1.0f / 1024;  // below bf16's 8-bit mantissa: rounds to 1
+  input[1] = 3.0f;                // exact in bf16
+  const std::string bytes = Bytes(input);
+  const core::TensorView view = View("x", core::DataType::kFp32, {1, 16}, bytes);
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute({&view, 1}, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 1u);
+  EXPECT_EQ((*outputs)[0].datatype, core::DataType::kFp32);
+  const std::vector<float> values = Values<float>((*outputs)[0]);
+  EXPECT_EQ(values[0], 1.0f);
+  EXPECT_EQ(values[1], 3.0f);
+}
+
+TEST(TorchExecutorPrecisionTest, Fp16IdentityReturnsFp32RoundedToFp16) {
+  TorchModelSpec spec = SpecFor("identity", TorchOptimization::kNone);
+  spec.precision = Precision::kFp16;
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(spec, &report);
+  ASSERT_NE(executor, nullptr);
+  executor->PrepareThread();
+  std::vector<float> input(16, 0.0f);
+  input[0] = 1.0f + 1.0f / 4096;  // below fp16's 10-bit mantissa: rounds to 1
+  input[1] = 1.0f + 1.0f / 512;   // exact in fp16
+  const std::string bytes = Bytes(input);
+  const core::TensorView view = View("x", core::DataType::kFp32, {1, 16}, bytes);
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute({&view, 1}, &timings);
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  const std::vector<float> values = Values<float>((*outputs)[0]);
+  EXPECT_EQ(values[0], 1.0f);
+  EXPECT_EQ(values[1], 1.0f + 1.0f / 512);
+}
+
+TEST(TorchExecutorHealthTest, AHealthyCpuInstancePassesItsCheck) {
+  TorchLoadReport report;
+  std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("add_sub"), &report);
+  ASSERT_NE(executor, nullptr);
+  executor->PrepareThread();
+  EXPECT_TRUE(executor->CheckHealth().ok());
 }
 
 }  // namespace

@@ -289,11 +289,14 @@ namespace {
 
 class InstanceGroupsTest : public ModelConfigTest {};
 
-TEST_F(InstanceGroupsTest, DefaultIsOneCpuInstanceWithTheDaemonsThreads) {
+TEST_F(InstanceGroupsTest, DefaultIsOneAutoInstanceWithTheDaemonsThreadsPreferringCudaThenNpuThenCpu) {
   absl::StatusOr<ModelConfig> config = Load(kValidConfig);
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->instance_groups.size(), 1u);
-  EXPECT_EQ(config->instance_groups[0].kind, "CPU");
+  EXPECT_FALSE(config->instance_groups[0].kind.has_value());
+  EXPECT_THAT(config->placement, ElementsAre(hal::DeviceKind::kCuda, hal::DeviceKind::kNpu, hal::DeviceKind::kCpu));
+  EXPECT_FALSE(config->placement_configured);
+  EXPECT_EQ(config->precision, hal::Precision::kFp32);
   EXPECT_EQ(config->instance_groups[0].count, 1);
   EXPECT_EQ(config->instance_groups[0].threads, 0);
 }
@@ -307,13 +310,51 @@ TEST_F(InstanceGroupsTest, GroupsAreReadInOrder) {
   ASSERT_EQ(config->instance_groups.size(), 2u);
   EXPECT_EQ(config->instance_groups[0].count, 2);
   EXPECT_EQ(config->instance_groups[0].threads, 1);
-  EXPECT_EQ(config->instance_groups[1].kind, "CPU");
+  EXPECT_EQ(config->instance_groups[0].kind, hal::DeviceKind::kCpu);
+  EXPECT_FALSE(config->instance_groups[1].kind.has_value());
   EXPECT_EQ(config->instance_groups[1].threads, 2);
+}
+
+TEST_F(InstanceGroupsTest, AcceleratorGroupsNameTheirDevicesAndThePlacementOrdersKinds) {
+  absl::StatusOr<ModelConfig> config = Load(std::string(kValidConfig) +
+                                            "instance_groups:\n"
+                                            "  - {kind: CUDA, count: 2, devices: [0, 1]}\n"
+                                            "  - {kind: NPU}\n"
+                                            "  - {kind: AUTO}\n"
+                                            "placement: [npu, CPU]\n"
+                                            "precision: bf16\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->instance_groups.size(), 3u);
+  EXPECT_EQ(config->instance_groups[0].kind, hal::DeviceKind::kCuda);
+  EXPECT_THAT(config->instance_groups[0].devices, ElementsAre(0, 1));
+  EXPECT_EQ(config->instance_groups[1].kind, hal::DeviceKind::kNpu);
+  EXPECT_TRUE(config->instance_groups[1].devices.empty());
+  EXPECT_FALSE(config->instance_groups[2].kind.has_value());
+  EXPECT_THAT(config->placement, ElementsAre(hal::DeviceKind::kNpu, hal::DeviceKind::kCpu));
+  EXPECT_TRUE(config->placement_configured);
+  EXPECT_EQ(config->precision, hal::Precision::kBf16);
+}
+
+TEST_F(InstanceGroupsTest, BadPlacementAndPrecisionNameTheKey) {
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "placement: [tpu, cpu]\n"),
+              HasSubstr("placement: unknown device kind 'tpu'; expected cuda, npu or cpu"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "placement: [cpu, CPU]\n"),
+              HasSubstr("placement: 'CPU' is listed twice"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "placement: []\n"),
+              HasSubstr("placement: must list at least one device kind"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "placement: cpu\n"),
+              HasSubstr("placement: expected a list of strings"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "precision: int8\n"),
+              HasSubstr("precision: must be one of fp32, fp16, bf16, got 'int8'"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {kind: CPU, devices: [0]}\n"),
+              HasSubstr("instance_groups[0].devices: applies to CUDA and NPU groups only, not to kind CPU"));
+  EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {kind: CUDA, devices: [-1]}\n"),
+              HasSubstr("instance_groups[0].devices: device indices are 0 or more, got -1"));
 }
 
 TEST_F(InstanceGroupsTest, BadGroupsNameTheKey) {
   EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {kind: GPU}\n"),
-              HasSubstr("instance_groups[0].kind: must be one of CPU, got 'GPU'"));
+              HasSubstr("instance_groups[0].kind: must be one of AUTO, CPU, CUDA, NPU, got 'GPU'"));
   EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {count: 0}\n"),
               HasSubstr("instance_groups[0].count: must be between 1 and 64, got 0"));
   EXPECT_THAT(LoadError(std::string(kValidConfig) + "instance_groups:\n  - {count: 1}\n  - {threads: -1}\n"),

@@ -1,5 +1,7 @@
 #include "edgeserve/repository/model_repository.h"
 
+#include <fstream>
+#include <sstream>
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -114,7 +116,11 @@ TEST_F(TestModelsRepositoryTest, WorkingModelsAreReadyOnTheCpu) {
     if (!model) continue;
     EXPECT_EQ(model->state, ModelState::kReady) << name << ": " << model->reason;
     EXPECT_THAT(model->reason, IsEmpty()) << name;
-    EXPECT_EQ(model->device, "cpu") << name;
+    ASSERT_EQ(model->instances.size(), 1u) << name;
+    EXPECT_EQ(model->instances[0].device, "cpu") << name;
+    EXPECT_EQ(model->instances[0].kind, hal::DeviceKind::kCpu) << name;
+    EXPECT_EQ(model->instances[0].requested_kind, "AUTO") << name;
+    EXPECT_TRUE(model->Serving()) << name;
     ASSERT_NE(model->scheduler, nullptr) << name;
     EXPECT_EQ(model->scheduler->instance_count(), 1u) << name;
     EXPECT_EQ(model->config.name, name);
@@ -258,6 +264,88 @@ TEST(ModelRepositoryTest, StopAllRefusesLaterRequests) {
   absl::StatusOr<std::vector<core::Tensor>> after = InferFp32(*model, "x", {0.0f, 1.0f}, {2});
   EXPECT_EQ(after.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(model->statistics->Snapshot().execution_count, 1u);
+}
+
+// A repository holding the identity model under `config_tail` appended to
+// its own config.
+std::unique_ptr<ModelRepository> LoadIdentityWith(test_util::ScratchDir& dir, const std::string& config_tail,
+                                                  hal::DeviceInventory devices = RepositoryOptions().devices) {
+  std::ifstream in(TestModel("identity/config.yaml"));
+  std::stringstream config;
+  config << in.rdbuf();
+  dir.WriteFile("identity/config.yaml", config.str() + "\n" + config_tail);
+  dir.CopyFile(TestModel("identity/1/model.pt"), "identity/1/model.pt");
+  RepositoryOptions options;
+  options.root = dir.path();
+  options.devices = std::move(devices);
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repository = ModelRepository::Load(options);
+  EXPECT_TRUE(repository.ok()) << repository.status();
+  return repository.ok() ? *std::move(repository) : nullptr;
+}
+
+TEST(ModelRepositoryPlacementTest, AbsentKindFallsBackVisiblyToTheCpu) {
+  test_util::ScratchDir dir;
+  hal::DeviceInventory cpu_only = RepositoryOptions().devices;
+  cpu_only.absent_reasons[hal::DeviceKind::kCuda] = "LibTorch without CUDA";
+  std::unique_ptr<ModelRepository> repository =
+      LoadIdentityWith(dir, "instance_groups: [{kind: CUDA, count: 2}]\n", cpu_only);
+  ASSERT_NE(repository, nullptr);
+  std::shared_ptr<const LoadedModel> model = repository->Find("identity");
+  ASSERT_EQ(model->state, ModelState::kReady) << model->reason;
+  ASSERT_EQ(model->instances.size(), 2u);
+  for (const InstancePlacement& instance : model->instances) {
+    EXPECT_EQ(instance.requested_kind, "CUDA");
+    EXPECT_EQ(instance.kind, hal::DeviceKind::kCpu);
+    EXPECT_EQ(instance.device, "cpu");
+    EXPECT_THAT(instance.fallback, AllOf(HasSubstr("CUDA: LibTorch without CUDA"), HasSubstr("NPU: ")));
+  }
+  EXPECT_EQ(model->scheduler->instance_count(), 2u);
+  absl::StatusOr<std::vector<core::Tensor>> outputs = InferFp32(*model, "INPUT0", std::vector<float>(16, 2.0f), {1, 16});
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+}
+
+TEST(ModelRepositoryPlacementTest, APlacementWithoutAPresentKindMakesTheModelUnavailable) {
+  test_util::ScratchDir dir;
+  std::unique_ptr<ModelRepository> repository =
+      LoadIdentityWith(dir, "instance_groups: [{kind: CUDA}]\nplacement: [cuda, npu]\n");
+  ASSERT_NE(repository, nullptr);
+  std::shared_ptr<const LoadedModel> model = repository->Find("identity");
+  EXPECT_EQ(model->state, ModelState::kUnavailable);
+  EXPECT_THAT(model->reason, AllOf(HasSubstr("instance group 0 (CUDA) found no device"),
+                                   HasSubstr("CUDA: no CUDA device was found"), HasSubstr("NPU: ")));
+  EXPECT_TRUE(model->instances.empty());
+}
+
+// An NPU the inventory lists but no plugin backs: the module cannot move to
+// it, so the group falls back to the next kind with that load error.
+TEST(ModelRepositoryPlacementTest, ALoadFailureOnADeviceFallsBackToTheNextKind) {
+  test_util::ScratchDir dir;
+  hal::DeviceInventory with_npu = RepositoryOptions().devices;
+  hal::Device npu;
+  npu.kind = hal::DeviceKind::kNpu;
+  with_npu.devices.push_back(npu);
+  std::unique_ptr<ModelRepository> repository =
+      LoadIdentityWith(dir, "instance_groups: [{kind: NPU}]\nplacement: [npu, cpu]\n", with_npu);
+  ASSERT_NE(repository, nullptr);
+  std::shared_ptr<const LoadedModel> model = repository->Find("identity");
+  ASSERT_EQ(model->state, ModelState::kReady) << model->reason;
+  ASSERT_EQ(model->instances.size(), 1u);
+  EXPECT_EQ(model->instances[0].kind, hal::DeviceKind::kCpu);
+  EXPECT_THAT(model->instances[0].fallback, HasSubstr("NPU: npu:0 is not usable: LibTorch has no PrivateUse1 device registered"));
+}
+
+TEST(ModelRepositoryPlacementTest, CpuGroupsKeepTheirThreadCounts) {
+  test_util::ScratchDir dir;
+  std::unique_ptr<ModelRepository> repository =
+      LoadIdentityWith(dir, "instance_groups: [{kind: CPU, count: 2, threads: 1}, {kind: CPU, threads: 2}]\n");
+  ASSERT_NE(repository, nullptr);
+  std::shared_ptr<const LoadedModel> model = repository->Find("identity");
+  ASSERT_EQ(model->instances.size(), 3u);
+  EXPECT_EQ(model->instances[0].threads, 1);
+  EXPECT_EQ(model->instances[1].group, 0);
+  EXPECT_EQ(model->instances[2].threads, 2);
+  EXPECT_EQ(model->instances[2].group, 1);
+  for (const InstancePlacement& instance : model->instances) EXPECT_THAT(instance.fallback, IsEmpty());
 }
 
 }  // namespace

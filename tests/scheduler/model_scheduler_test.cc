@@ -80,15 +80,16 @@ class CompletionLog {
 
 class ModelSchedulerTest : public ::testing::Test {
  protected:
-  void Start(int executors, size_t max_queue_size = 1024) {
+  void Start(int executors, size_t max_queue_size = 1024,
+             std::chrono::milliseconds health_retry_interval = std::chrono::seconds(600)) {
     std::vector<std::unique_ptr<hal::Executor>> owned;
     for (int i = 0; i < executors; ++i) {
       auto fake = std::make_unique<FakeExecutor>();
       fakes_.push_back(fake.get());
       owned.push_back(std::move(fake));
     }
-    scheduler_ = std::make_unique<ModelScheduler>(SchedulerOptions{kModel, max_queue_size}, std::move(owned),
-                                                  &statistics_);
+    scheduler_ = std::make_unique<ModelScheduler>(SchedulerOptions{kModel, max_queue_size, health_retry_interval},
+                                                  std::move(owned), &statistics_);
   }
 
   // Opens every gate before the scheduler stops, so that a failed assertion
@@ -456,6 +457,97 @@ TEST_F(ModelSchedulerTest, QueueTimeIncludesTheWaitBehindARunningRequest) {
   const uint64_t lower_bound = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(released_at - queued_at).count());
   EXPECT_GE(snapshot.queue.ns, lower_bound);
+}
+
+// Waits until the scheduler's readiness is `ready`; false after kTestDeadline.
+bool WaitForReady(const ModelScheduler& scheduler, bool ready) {
+  const auto give_up = std::chrono::steady_clock::now() + absl::ToChronoSeconds(kTestDeadline);
+  while (scheduler.Ready() != ready) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST_F(ModelSchedulerTest, ModelErrorOnAHealthyInstanceFailsOnlyThatRequest) {
+  Start(1);
+  fakes_[0]->SetResult(absl::InternalError("negative input rejected by the model"));
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(1));
+  EXPECT_EQ(log_.completions()[0].result.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(fakes_[0]->health_checks(), 1);
+  EXPECT_TRUE(scheduler_->Ready());
+  EXPECT_TRUE(scheduler_->Health()[0].healthy);
+}
+
+TEST_F(ModelSchedulerTest, OutOfMemoryDoesNotCheckHealth) {
+  Start(1);
+  fakes_[0]->SetResult(absl::ResourceExhaustedError("cuda:0 is out of memory for this batch"));
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(1));
+  EXPECT_EQ(log_.completions()[0].result.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(fakes_[0]->health_checks(), 0);
+  EXPECT_TRUE(scheduler_->Ready());
+}
+
+TEST_F(ModelSchedulerTest, FailedDeviceLeavesTheRotationAndItsRequestRunsOnAnotherInstance) {
+  Start(2);
+  fakes_[0]->Block();
+  fakes_[1]->Block();
+  Submit();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  ASSERT_TRUE(fakes_[1]->WaitForStarted(1));
+  const std::string on_failed_device = fakes_[0]->calls()[0].input_bytes[0];
+  fakes_[0]->SetResult(absl::InternalError("device lost"));
+  fakes_[0]->SetHealth(absl::InternalError("npu test double: injected device fault"));
+  fakes_[0]->Release();
+  fakes_[1]->Release(2);
+  ASSERT_TRUE(log_.WaitFor(2));
+  for (const auto& completion : log_.completions()) EXPECT_TRUE(completion.result.ok()) << completion.request;
+  ASSERT_EQ(fakes_[1]->calls().size(), 2u);
+  EXPECT_EQ(fakes_[1]->calls()[1].input_bytes[0], on_failed_device);
+  EXPECT_TRUE(scheduler_->Ready());
+  const std::vector<InstanceHealth> health = scheduler_->Health();
+  EXPECT_FALSE(health[0].healthy);
+  EXPECT_THAT(health[0].error, ::testing::HasSubstr("injected device fault"));
+  EXPECT_TRUE(health[1].healthy);
+  // Later requests reach only the healthy instance.
+  fakes_[1]->ReleaseAll();
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(3));
+  EXPECT_EQ(fakes_[1]->calls().size(), 3u);
+  EXPECT_EQ(fakes_[0]->calls().size(), 1u);
+}
+
+TEST_F(ModelSchedulerTest, WithoutAHealthyInstanceRequestsFailAtOnceUntilTheDeviceRecovers) {
+  Start(1, 1024, std::chrono::milliseconds(10));
+  fakes_[0]->Block();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  Submit();  // queued behind the request that will fail
+  fakes_[0]->SetResult(absl::InternalError("device lost"));
+  fakes_[0]->SetHealth(absl::InternalError("injected device fault"));
+  fakes_[0]->Release();
+  ASSERT_TRUE(log_.WaitFor(2));
+  for (const auto& completion : log_.completions()) {
+    EXPECT_EQ(completion.result.status().code(), absl::StatusCode::kUnavailable) << completion.request;
+    EXPECT_THAT(completion.result.status().message(), ::testing::HasSubstr("injected device fault"));
+  }
+  EXPECT_FALSE(scheduler_->Ready());
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(3));
+  EXPECT_EQ(log_.completions()[2].result.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(fakes_[0]->calls().size(), 1u);
+
+  fakes_[0]->SetResult(std::vector<core::Tensor>());
+  fakes_[0]->SetHealth(absl::OkStatus());
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(WaitForReady(*scheduler_, true));
+  EXPECT_TRUE(scheduler_->Health()[0].healthy);
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(4));
+  EXPECT_TRUE(log_.completions()[3].result.ok());
 }
 
 }  // namespace

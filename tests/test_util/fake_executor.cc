@@ -11,6 +11,22 @@ void FakeExecutor::SetResult(absl::StatusOr<std::vector<core::Tensor>> result) {
   result_ = std::move(result);
 }
 
+void FakeExecutor::SetHealth(absl::Status health) {
+  absl::MutexLock lock(&mutex_);
+  health_ = std::move(health);
+}
+
+int FakeExecutor::health_checks() const {
+  absl::MutexLock lock(&mutex_);
+  return health_checks_;
+}
+
+absl::Status FakeExecutor::CheckHealth() {
+  absl::MutexLock lock(&mutex_);
+  ++health_checks_;
+  return health_;
+}
+
 void FakeExecutor::SetTimings(const core::ExecutionTimings& timings) {
   absl::MutexLock lock(&mutex_);
   timings_ = timings;

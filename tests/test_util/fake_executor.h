@@ -38,6 +38,10 @@ class FakeExecutor : public hal::Executor {
 
   // What every later Execute returns (by default: no outputs, OK).
   void SetResult(absl::StatusOr<std::vector<core::Tensor>> result);
+  // What every later CheckHealth returns (by default OK): an error plays a
+  // device that has failed.
+  void SetHealth(absl::Status health);
+  int health_checks() const;
   // The timings every later Execute reports.
   void SetTimings(const core::ExecutionTimings& timings);
 
@@ -63,12 +67,15 @@ class FakeExecutor : public hal::Executor {
   void PrepareThread() override;
   absl::StatusOr<std::vector<core::Tensor>> Execute(absl::Span<const core::TensorView> inputs,
                                                     core::ExecutionTimings* timings) override;
+  absl::Status CheckHealth() override;
   std::string DeviceName() const override { return "fake"; }
 
  private:
   mutable absl::Mutex mutex_;  // guards every field below
   absl::StatusOr<std::vector<core::Tensor>> result_ ABSL_GUARDED_BY(mutex_);
   core::ExecutionTimings timings_ ABSL_GUARDED_BY(mutex_);
+  absl::Status health_ ABSL_GUARDED_BY(mutex_);
+  int health_checks_ ABSL_GUARDED_BY(mutex_) = 0;
   bool blocking_ ABSL_GUARDED_BY(mutex_) = false;
   int64_t passes_ ABSL_GUARDED_BY(mutex_) = 0;  // executions the gate still lets through
   std::vector<Call> calls_ ABSL_GUARDED_BY(mutex_);

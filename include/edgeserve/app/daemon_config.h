@@ -27,6 +27,12 @@ struct DaemonConfig {
   // threads:
   int intra_op_threads = 0;  // LibTorch threads per model instance; 0 = every core
   int inter_op_threads = 1;
+  // devices.npu: the vendor's LibTorch extension that registers the NPU
+  // under PrivateUse1; empty = no NPU.
+  std::string npu_library;
+  std::string npu_name = "npu";  // what logs and device names call it
+  // health:
+  int health_retry_interval_ms = 10000;  // an instance out of the rotation re-checks this often
 };
 
 // Reads `file`; every unknown key, wrong type or bad value is an error naming

@@ -28,6 +28,7 @@ class ConfigReader {
   // A string that must be one of `choices`.
   void Choice(const std::string& key, std::string* out, const std::vector<std::string>& choices);
   void IntList(const std::string& key, std::vector<int64_t>* out);
+  void StringList(const std::string& key, std::vector<std::string>* out);
 
   bool Has(const std::string& key) const;
   // A nested mapping; records an error if `key` holds anything else. Hand

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "edgeserve/core/tensor.h"
+#include "edgeserve/hal/device.h"
 
 namespace edgeserve::repository {
 
@@ -19,8 +21,10 @@ enum class Optimization {
 
 // Instances of the model on one kind of device, each with its own worker.
 struct InstanceGroup {
-  std::string kind = "CPU";
-  int count = 1;
+  // None: AUTO, the first kind of the model's placement that this box has.
+  std::optional<hal::DeviceKind> kind;
+  int count = 1;  // on the CPU in all; on CUDA and NPU per device
+  std::vector<int> devices;  // CUDA or NPU indices; empty: every device of the kind
   int threads = 0;  // LibTorch intra-op threads per instance; 0 = the daemon's threads.intra_op
 };
 
@@ -36,6 +40,13 @@ struct ModelConfig {
   Optimization optimization = Optimization::kAuto;
   // Requests are spread over every instance of every group.
   std::vector<InstanceGroup> instance_groups = {InstanceGroup{}};
+  // The order in which kinds are tried for an AUTO group, and for a group
+  // whose kind this box lacks or whose load fails there (a logged, visible
+  // fallback). A group never goes to a kind missing from this list, other
+  // than its own.
+  std::vector<hal::DeviceKind> placement = {hal::DeviceKind::kCuda, hal::DeviceKind::kNpu, hal::DeviceKind::kCpu};
+  bool placement_configured = false;  // the config wrote `placement` itself
+  hal::Precision precision = hal::Precision::kFp32;
 };
 
 // Limits the daemon config puts on every model config.

@@ -4,18 +4,33 @@
 // as unavailable with its reason while the others serve.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "edgeserve/core/model_statistics.h"
+#include "edgeserve/hal/device.h"
 #include "edgeserve/repository/model_config.h"
 #include "edgeserve/scheduler/model_scheduler.h"
 
 namespace edgeserve::repository {
 
 enum class ModelState { kReady, kUnavailable };
+
+// Where one instance of a model was placed, in the scheduler's instance order.
+struct InstancePlacement {
+  int group = 0;               // index into the config's instance_groups
+  std::string requested_kind;  // "AUTO", "CPU", "CUDA", "NPU"
+  hal::DeviceKind kind = hal::DeviceKind::kCpu;
+  int device_index = 0;
+  std::string device;  // "cpu", "cuda:0", "npu:1"
+  int threads = 1;
+  // Why the group is not on its first choice ("CUDA: no CUDA device ...");
+  // empty when it is. Also logged as a warning at load.
+  std::string fallback;
+};
 
 // One model as loaded. Requests hold a shared_ptr to it for as long as they
 // run, so a later reload can swap it without pulling it from under them.
@@ -26,9 +41,12 @@ struct LoadedModel {
   ModelState state = ModelState::kUnavailable;
   std::string reason;  // why the model is unavailable
   ModelConfig config;
-  std::string device;  // where its instances run
+  std::vector<InstancePlacement> instances;  // empty unless ready
   std::unique_ptr<core::ModelStatistics> statistics = std::make_unique<core::ModelStatistics>();
   std::unique_ptr<scheduler::ModelScheduler> scheduler;  // null unless ready
+
+  // Ready, with at least one instance in the rotation.
+  bool Serving() const { return state == ModelState::kReady && scheduler && scheduler->Ready(); }
 };
 
 struct RepositoryOptions {
@@ -36,6 +54,11 @@ struct RepositoryOptions {
   ModelConfigLimits limits;
   size_t max_queue_size = 1024;
   int intra_op_threads = 1;
+  // What instance groups can be placed on; the daemon passes what discovery
+  // found. The default, the CPU alone, suits tests.
+  hal::DeviceInventory devices{{hal::Device{}}, {}};
+  std::string npu_name = "npu";
+  std::chrono::milliseconds health_retry_interval{10000};
 };
 
 class ModelRepository {
