@@ -13,24 +13,6 @@
 namespace edgeserve::testing {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-CommandResult RunCli(const std::string& address, const std::string& arguments) {
-  const std::string command = std::string(EDGESERVE_CLI_BINARY) + " --url " + address + " " + arguments + " 2>&1";
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  std::array<char, 4096> buffer;
-  size_t read = 0;
-  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
-
 class CliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -144,6 +145,19 @@ inference::ModelInferRequest Fp32Request(const std::string& model, const std::st
 }
 
 inference::ModelInferRequest SpinRequest(float rounds) { return Fp32Request("spin", "rounds", {1}, {rounds}); }
+
+CommandResult RunCli(const std::string& address, const std::string& arguments) {
+  const std::string command = std::string(EDGESERVE_CLI_BINARY) + " --url " + address + " " + arguments + " 2>&1";
+  CommandResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t read = 0;
+  while ((read = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), read);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
 
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::seconds deadline) {
   auto context = std::make_unique<grpc::ClientContext>();

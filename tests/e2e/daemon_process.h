@@ -58,6 +58,14 @@ inference::ModelInferRequest Fp32Request(const std::string& model, const std::st
 // A request to the 'spin' test model: `rounds` rounds of work.
 inference::ModelInferRequest SpinRequest(float rounds);
 
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+// Runs `edgeserve-cli --url address arguments` and collects what it prints.
+CommandResult RunCli(const std::string& address, const std::string& arguments);
+
 // A unary call's context with a deadline, so no test can hang on the daemon.
 std::unique_ptr<grpc::ClientContext> ContextWithDeadline(std::chrono::seconds deadline = std::chrono::seconds(30));
 
