@@ -3,6 +3,8 @@
 # round so that every ratio compares runs made minutes apart on the same box:
 #   echo-server        the bare gRPC floor     vs  model "identity" on edgeserve
 #   torch-loop         LibTorch called inline  vs  model "classifier" on edgeserve
+#   mlp-loop, mlp-int8-loop  the same, for the perceptron in fp32 and its int8
+#                      (dynamically quantised) twin, "mlp" and "mlp_int8"
 # Each round starts `edgeserve-bench echo-server`, loads it at concurrency 16,
 # stops it; starts the daemon, loads identity at concurrency 16 and classifier
 # at concurrency 1, stops it; then runs the classifier's model file in the
@@ -69,8 +71,12 @@ EDGESERVE="${EDGESERVE:-$BUILD/edgeserve}"
 [[ -f "$CONFIG" ]] || { echo "run_benchmarks.sh: no config at $CONFIG" >&2; exit 1; }
 CLI="$(find_binary "$BUILD/edgeserve-cli" "$BUILD/src/cli/edgeserve-cli" || true)"
 MODEL_FILE="${REPOSITORY:-models}/classifier/1/model.pt"
-[[ -f "$MODEL_FILE" ]] || {
-  echo "run_benchmarks.sh: no $MODEL_FILE; make it with /usr/bin/python3 models/make_examples.py" >&2; exit 1; }
+MLP_FILE="${REPOSITORY:-models}/mlp/1/model.pt"
+MLP_INT8_FILE="${REPOSITORY:-models}/mlp_int8/1/model.pt"
+for file in "$MODEL_FILE" "$MLP_FILE" "$MLP_INT8_FILE"; do
+  [[ -f "$file" ]] || {
+    echo "run_benchmarks.sh: no $file; make it with /usr/bin/python3 models/make_examples.py" >&2; exit 1; }
+done
 
 # The daemon's LibTorch threads per instance (threads: intra_op:), where 0
 # means every core; the torch loop must use as many to be a fair baseline.
@@ -173,6 +179,8 @@ run_daemon_round() {
   done
   measure identity grpc --url "$address" --model identity --concurrency 16
   measure classifier grpc --url "$address" --model classifier --concurrency 1 --batch 1 --shape 1,3,224,224
+  measure mlp grpc --url "$address" --model mlp --concurrency 1 --batch 1
+  measure mlp-int8 grpc --url "$address" --model mlp_int8 --concurrency 1 --batch 1
   stop "$DAEMON_PID" 35
   DAEMON_PID=""
 }
@@ -183,6 +191,8 @@ for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
   run_echo_round
   run_daemon_round
   measure torch-loop torch-loop --model-file "$MODEL_FILE" --shape 1,3,224,224 --threads "$INTRA_OP" --optimize auto
+  measure mlp-loop torch-loop --model-file "$MLP_FILE" --shape 1,64 --threads "$INTRA_OP" --optimize auto
+  measure mlp-int8-loop torch-loop --model-file "$MLP_INT8_FILE" --shape 1,64 --threads "$INTRA_OP" --optimize auto
 done
 
 mkdir -p bench/results
@@ -213,11 +223,18 @@ jq -s \
              echo_and_identity: "grpc closed loop, concurrency 16, FP32 [1,16]",
              classifier: "grpc closed loop, concurrency 1, FP32 [1,3,224,224]",
              torch_loop: "same model file and input, --optimize auto, threads \($threads)",
+             mlp: "grpc closed loop, concurrency 1, FP32 [1,64], fp32 and int8 (dynamic quantisation)",
              statistic: "median over rounds; ratios are medians of per-round ratios"},
     summary: {echo: summary("echo"), identity: summary("identity"),
-              classifier: summary("classifier"), "torch-loop": summary("torch-loop")},
+              classifier: summary("classifier"), "torch-loop": summary("torch-loop"),
+              mlp: summary("mlp"), "mlp-int8": summary("mlp-int8"),
+              "mlp-loop": summary("mlp-loop"), "mlp-int8-loop": summary("mlp-int8-loop")},
     ratios: {identity_over_echo: ratio("identity"; "echo"),
-             classifier_over_torch_loop: ratio("classifier"; "torch-loop")},
+             classifier_over_torch_loop: ratio("classifier"; "torch-loop"),
+             mlp_over_loop: ratio("mlp"; "mlp-loop"),
+             mlp_int8_over_loop: ratio("mlp-int8"; "mlp-int8-loop"),
+             mlp_int8_over_mlp: ratio("mlp-int8"; "mlp"),
+             mlp_int8_loop_over_mlp_loop: ratio("mlp-int8-loop"; "mlp-loop")},
     runs: .
   }' "$WORK/results.jsonl" >bench/results/latest.json
 
@@ -227,4 +244,6 @@ jq -r '
   (.summary | to_entries[] | "  \(.key): \(.value.inferences_per_s | round) /s, p50 \(.value.p50_us | round), p99 \(.value.p99_us | round), errors \(.value.errors)"),
   "identity / echo throughput:          \(.ratios.identity_over_echo)",
   "classifier / torch-loop throughput:  \(.ratios.classifier_over_torch_loop)",
+  "mlp int8 / fp32 (daemon, loop):      \(.ratios.mlp_int8_over_mlp), \(.ratios.mlp_int8_loop_over_mlp_loop)",
+  "mlp / loop (fp32, int8):             \(.ratios.mlp_over_loop), \(.ratios.mlp_int8_over_loop)",
   "written to bench/results/latest.json"' bench/results/latest.json

@@ -118,6 +118,57 @@ def make_examples(root):
         """)
 
 
+def make_mlp():
+    """A 64 -> 512 -> 512 -> 10 perceptron trained to tell ten clusters apart.
+
+    The clusters are generated (seed 0), so accuracy means something without a
+    download; the layers are wide enough that int8 matrix products matter.
+    """
+    generator = torch.Generator().manual_seed(0)
+    centres = torch.randn(10, 64, generator=generator) * 0.3
+    def batch(size):
+        labels = torch.randint(0, 10, (size,), generator=generator)
+        return centres[labels] + torch.randn(size, 64, generator=generator), labels
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(
+        torch.nn.Linear(64, 512), torch.nn.ReLU(),
+        torch.nn.Linear(512, 512), torch.nn.ReLU(),
+        torch.nn.Linear(512, 10))
+    optimiser = torch.optim.Adam(mlp.parameters(), lr=1e-3)
+    for _ in range(60):
+        inputs, labels = batch(128)
+        loss = torch.nn.functional.cross_entropy(mlp(inputs), labels)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    mlp.eval()
+    inputs, labels = batch(2000)
+    with torch.no_grad():
+        accuracy = (mlp(inputs).argmax(dim=1) == labels).float().mean().item()
+    return mlp, accuracy
+
+
+def make_quantised_examples(root):
+    mlp, accuracy = make_mlp()
+    mlp_config = """
+        # {what}: 64 -> 512 -> 512 -> 10, trained on generated clusters
+        # (seed 0) to {accuracy:.1%} accuracy in fp32.
+        platform: torchscript
+        max_batch_size: 64
+        inputs:
+          - {{name: features, datatype: FP32, shape: [64]}}
+        outputs:
+          - {{name: logits, datatype: FP32, shape: [10]}}
+        instance_groups: [{{kind: CPU}}]
+        """
+    write(root, "mlp", mlp, mlp_config.format(what="A perceptron in fp32", accuracy=accuracy))
+    # Dynamic quantisation: int8 weights, activations quantised per batch.
+    # Its kernels exist on the CPU only, hence the CPU group.
+    quantised = torch.quantization.quantize_dynamic(mlp, {torch.nn.Linear}, dtype=torch.qint8)
+    write(root, "mlp_int8", quantised,
+          mlp_config.format(what="The same perceptron, int8 by dynamic quantisation", accuracy=accuracy))
+
+
 def make_test_models(root):
     """Models that only the test suite uses: odd outputs, failures, corruption."""
     # The suite compares the classifier bitwise with its own frozen and
@@ -225,8 +276,10 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     make_examples(args.out)
+    make_quantised_examples(args.out)
     if args.test_models:
         make_examples(args.test_models)
+        make_quantised_examples(args.test_models)
         make_test_models(args.test_models)
 
 

@@ -1,6 +1,7 @@
 // The Open Inference Protocol end to end: a real daemon process on the test
 // models, every RPC through a real gRPC channel.
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstring>
 #include <functional>
@@ -164,7 +165,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
   std::map<std::string, inference::RepositoryIndexResponse::ModelIndex> models;
   for (const auto& model : response.models()) models[model.name()] = model;
-  ASSERT_EQ(models.size(), 11u);
+  ASSERT_EQ(models.size(), 13u);
   EXPECT_EQ(models["identity"].state(), "READY");
   EXPECT_EQ(models["versioned"].version(), "3");
   EXPECT_EQ(models["corrupt"].state(), "UNAVAILABLE");
@@ -175,8 +176,32 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   request.set_ready(true);
   response.Clear();
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
-  EXPECT_EQ(response.models_size(), 9);
+  EXPECT_EQ(response.models_size(), 11);
   for (const auto& model : response.models()) EXPECT_EQ(model.state(), "READY") << model.name();
+}
+
+// The int8 example (PyTorch's dynamic quantisation of 'mlp') serves on the
+// CPU and mostly agrees with its fp32 original.
+TEST_F(InferenceApiTest, QuantisedInt8ModelServesAndAgreesWithItsFp32Original) {
+  constexpr int kRows = 64;
+  std::vector<float> features(kRows * 64);
+  for (size_t i = 0; i < features.size(); ++i) features[i] = std::sin(static_cast<float>(i) * 0.37f);
+  ModelInferResponse fp32, int8;
+  ASSERT_TRUE(Infer(Fp32Request("mlp", "features", {kRows, 64}, features), &fp32).ok());
+  const grpc::Status status = Infer(Fp32Request("mlp_int8", "features", {kRows, 64}, features), &int8);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const std::vector<float> expected = Values<float>(fp32.raw_output_contents(0));
+  const std::vector<float> got = Values<float>(int8.raw_output_contents(0));
+  ASSERT_EQ(got.size(), static_cast<size_t>(kRows * 10));
+  int agreeing = 0;
+  for (int row = 0; row < kRows; ++row) {
+    auto argmax = [&](const std::vector<float>& logits) {
+      return std::max_element(logits.begin() + row * 10, logits.begin() + row * 10 + 10) - logits.begin();
+    };
+    agreeing += argmax(expected) == argmax(got) ? 1 : 0;
+  }
+  EXPECT_GE(agreeing, kRows * 9 / 10);
+  EXPECT_NE(got, expected) << "int8 arithmetic should not be bitwise fp32";
 }
 
 TEST_F(InferenceApiTest, IdentityRawRoundTripEchoesIdAndModel) {
@@ -462,7 +487,7 @@ TEST_F(InferenceApiTest, ModelStatisticsCountInferencesExecutionsAndFailures) {
   stats_request.set_name("");
   inference::ModelStatisticsResponse all;
   ASSERT_TRUE(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).ok());
-  EXPECT_EQ(all.model_stats_size(), 9) << "one entry per ready model";
+  EXPECT_EQ(all.model_stats_size(), 11) << "one entry per ready model";
   stats_request.set_name("nope");
   EXPECT_EQ(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).error_code(),
             grpc::StatusCode::NOT_FOUND);
