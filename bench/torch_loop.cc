@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "edgeserve/core/datatype.h"
 #include "edgeserve/core/tensor.h"
+#include "edgeserve/hal/blas_threads.h"
 #include "edgeserve/hal/torch_types.h"
 #include "infer_request.h"
 
@@ -161,6 +162,7 @@ absl::StatusOr<Report> RunTorchLoop(const TorchLoopOptions& options) {
   CountingWarningHandler warnings;
   c10::Warning::WarningHandlerGuard warnings_guard(&warnings);
   at::set_num_threads(options.threads);
+  hal::LimitBlasToCallingThread();  // as the daemon does
   // InferenceMode is per thread; this thread runs every forward below.
   c10::InferenceMode inference_mode;
 

@@ -8,6 +8,7 @@
 #include <torch/version.h>
 
 #include "edgeserve/core/logging.h"
+#include "edgeserve/hal/blas_threads.h"
 #include "hal/torch_warnings.h"
 
 namespace edgeserve::hal {
@@ -44,6 +45,7 @@ void ConfigureTorchRuntime(int inter_op_threads) {
   std::call_once(once, [inter_op_threads] {
     InstallTorchWarningHandler();
     at::set_num_interop_threads(inter_op_threads);
+    if (LimitBlasToCallingThread()) core::Logger("hal")->info("OpenBLAS runs on its callers' threads");
   });
 }
 
