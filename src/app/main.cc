@@ -143,7 +143,7 @@ int CheckModelConfigs(const DaemonConfig& config) {
     if (!entry.is_directory() || entry.path().filename().string().front() == '.') continue;
     const std::string name = entry.path().filename().string();
     absl::StatusOr<repository::ModelConfig> model = repository::LoadModelConfig(
-        (entry.path() / "config.yaml").string(), name, repository::ModelConfigLimits{config.max_batch_size});
+        (entry.path() / "config.yaml").string(), name, repository::ModelConfigLimits{config.max_batch_size, config.max_queue_size});
     if (model.ok()) {
       std::cout << "model '" << name << "': ok\n";
     } else {
@@ -206,7 +206,7 @@ int Run(int argc, char** argv) {
   repository::RepositoryOptions repository_options;
   repository_options.root = config->model_repository;
   repository_options.limits.max_batch_size = config->max_batch_size;
-  repository_options.max_queue_size = static_cast<size_t>(config->max_queue_size);
+  repository_options.limits.max_queue_size = config->max_queue_size;
   repository_options.intra_op_threads = config->intra_op_threads;
   repository_options.devices = *devices;
   repository_options.npu_name = config->npu_name;

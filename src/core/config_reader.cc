@@ -1,6 +1,7 @@
 #include "edgeserve/core/config_reader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -54,6 +55,21 @@ void ConfigReader::Int(const std::string& key, int* out, int min, int max) {
   int64_t wide = *out;
   Int(key, &wide, min, max);
   *out = static_cast<int>(wide);
+}
+
+void ConfigReader::Double(const std::string& key, double* out, double min, double max) {
+  YAML::Node value = Get(key);
+  if (!value.IsDefined() || value.IsNull()) return;
+  double parsed = 0;
+  if (!value.IsScalar() || !YAML::convert<double>::decode(value, parsed) || !std::isfinite(parsed)) {
+    Error(key, "expected a number");
+    return;
+  }
+  if (parsed < min || parsed > max) {
+    Error(key, absl::StrCat("must be between ", min, " and ", max, ", got ", parsed));
+    return;
+  }
+  *out = parsed;
 }
 
 void ConfigReader::Bool(const std::string& key, bool* out) {

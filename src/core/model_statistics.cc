@@ -38,6 +38,15 @@ void ModelStatistics::RecordFailure(uint64_t duration_ns) {
   stats_.fail.Add(duration_ns);
 }
 
+void ModelStatistics::RecordRejection(RejectionReason reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  switch (reason) {
+    case RejectionReason::kQueueFull: ++stats_.rejected_queue_full; break;
+    case RejectionReason::kDeadline: ++stats_.rejected_deadline; break;
+    case RejectionReason::kCancelled: ++stats_.cancelled; break;
+  }
+}
+
 ModelStatisticsSnapshot ModelStatistics::Snapshot() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return stats_;

@@ -51,6 +51,65 @@ void ReadTensors(core::ConfigReader& parent, const std::string& key,
   if (tensors->empty() && parent.Has(key)) parent.Error(key, "must list at least one tensor");
 }
 
+void ReadBatching(core::ConfigReader& parent, const ModelConfigLimits& limits, ModelConfig* config) {
+  scheduler::BatchingConfig& batching = config->batching;
+  batching.max_batch_size = std::max<int64_t>(config->max_batch_size, 1);
+  batching.max_queue_size = static_cast<size_t>(limits.max_queue_size);
+  if (!parent.Has("batching")) return;
+  core::ConfigReader reader = parent.Child("batching");
+  std::string mode = "slo";
+  reader.Choice("mode", &mode, {"slo", "fixed_delay", "none"});
+  batching.mode = mode == "fixed_delay" ? scheduler::BatchingMode::kFixedDelay
+                  : mode == "none"      ? scheduler::BatchingMode::kNone
+                                        : scheduler::BatchingMode::kSlo;
+  if (reader.Has("max_batch_size")) {
+    int64_t max_batch_size = batching.max_batch_size;
+    reader.Int("max_batch_size", &max_batch_size, 1, limits.max_batch_size);
+    if (max_batch_size > std::max<int64_t>(config->max_batch_size, 1)) {
+      reader.Error("max_batch_size", absl::StrCat(max_batch_size, " is above the model's max_batch_size (",
+                                                  config->max_batch_size, ")"));
+    } else {
+      batching.max_batch_size = max_batch_size;
+    }
+  }
+  std::vector<int64_t> preferred;
+  reader.IntList("preferred_batch_sizes", &preferred);
+  for (int64_t size : preferred) {
+    if (size < 1 || size > batching.max_batch_size) {
+      reader.Error("preferred_batch_sizes", absl::StrCat("each size must be between 1 and batching.max_batch_size (",
+                                                         batching.max_batch_size, "), got ", size));
+      break;
+    }
+  }
+  batching.preferred_batch_sizes = preferred;
+  double latency_target_ms = 0;
+  reader.Double("latency_target_ms", &latency_target_ms, 0, 3600.0 * 1000);
+  batching.latency_target = std::chrono::microseconds(static_cast<int64_t>(latency_target_ms * 1000));
+  int64_t max_queue_delay_us = 0;
+  reader.Int("max_queue_delay_us", &max_queue_delay_us, 0, int64_t{60} * 1000 * 1000);
+  batching.max_queue_delay = std::chrono::microseconds(max_queue_delay_us);
+  int64_t max_queue_size = limits.max_queue_size;
+  reader.Int("max_queue_size", &max_queue_size, 1, limits.max_queue_size);
+  batching.max_queue_size = static_cast<size_t>(max_queue_size);
+  reader.Int("priority_levels", &batching.priority_levels, 1, 255);
+  batching.default_priority = (batching.priority_levels + 1) / 2;
+  if (reader.Has("default_priority")) {
+    reader.Int("default_priority", &batching.default_priority, 1, 255);
+    if (batching.default_priority > batching.priority_levels) {
+      reader.Error("default_priority", absl::StrCat(batching.default_priority, " is above priority_levels (",
+                                                    batching.priority_levels, "); 1 is the highest level"));
+    }
+  }
+  int64_t default_timeout_us = 0;
+  reader.Int("default_timeout_us", &default_timeout_us, 0, int64_t{3600} * 1000 * 1000);
+  batching.default_timeout = std::chrono::microseconds(default_timeout_us);
+  std::string timeout_action = "reject";
+  reader.Choice("timeout_action", &timeout_action, {"reject", "delay"});
+  batching.timeout_action =
+      timeout_action == "delay" ? scheduler::TimeoutAction::kDelay : scheduler::TimeoutAction::kReject;
+  parent.Merge(reader.Finish());
+}
+
 }  // namespace
 
 absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::string& model_name,
@@ -122,6 +181,7 @@ absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::
   std::string precision = "fp32";
   reader.Choice("precision", &precision, {"fp32", "fp16", "bf16"});
   config.precision = hal::PrecisionFromName(precision).value_or(hal::Precision::kFp32);
+  ReadBatching(reader, limits, &config);
   if (absl::Status status = reader.Finish(); !status.ok()) return status;
   return config;
 }

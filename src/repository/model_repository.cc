@@ -138,9 +138,14 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
                                ") found no device: ", absl::StrJoin(passed_over, "; ")));
     }
   }
-  model->scheduler = std::make_unique<scheduler::ModelScheduler>(
-      scheduler::SchedulerOptions{model->name, options.max_queue_size, options.health_retry_interval},
-      std::move(executors), model->statistics.get());
+  scheduler::SchedulerOptions scheduling;
+  scheduling.model_name = model->name;
+  scheduling.batching = model->config.batching;
+  scheduling.model_max_batch_size = model->config.max_batch_size;
+  scheduling.inputs = model->config.inputs;
+  scheduling.health_retry_interval = options.health_retry_interval;
+  model->scheduler =
+      std::make_unique<scheduler::ModelScheduler>(std::move(scheduling), std::move(executors), model->statistics.get());
   model->state = ModelState::kReady;
   const double load_ms = std::chrono::duration<double, std::milli>(core::Clock::now() - started).count();
   std::string preparation = report.optimized ? "frozen and optimised" : "as loaded";

@@ -1,29 +1,56 @@
 #include "edgeserve/scheduler/model_scheduler.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "edgeserve/core/logging.h"
 
 namespace edgeserve::scheduler {
+namespace {
+
+uint64_t NanosBetween(TimePoint from, TimePoint to) {
+  return static_cast<uint64_t>(std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count()));
+}
+
+std::string SuppressedNote(uint64_t suppressed) {
+  return suppressed == 0 ? std::string() : absl::StrCat(" (", suppressed, " similar lines suppressed)");
+}
+
+// Executions per batch size when the profile is measured at start: the first
+// pays for allocations and is left out.
+constexpr int kProfileRuns = 4;
+
+}  // namespace
 
 ModelScheduler::ModelScheduler(SchedulerOptions options, std::vector<std::unique_ptr<hal::Executor>> executors,
                                core::ModelStatistics* statistics)
     : options_(std::move(options)),
       executors_(std::move(executors)),
       statistics_(statistics),
+      worker_state_(executors_.size()),
+      queue_(options_.model_name, options_.batching, options_.model_max_batch_size, executors_.size()),
       health_(executors_.size()),
       healthy_count_(executors_.size()) {
   workers_.reserve(executors_.size());
   for (size_t instance = 0; instance < executors_.size(); ++instance) {
     workers_.emplace_back([this, instance] { WorkerLoop(instance); });
   }
+  deadline_watch_ = std::thread([this] { WatchDeadlines(); });
+  std::unique_lock<std::mutex> lock(mutex_);
+  profiled_changed_.wait(lock, [this] { return profiled_ == executors_.size(); });
 }
 
 ModelScheduler::~ModelScheduler() { Stop(); }
 
 void ModelScheduler::Enqueue(const core::InferenceRequest* request, CompletionCallback done) {
+  QueuedRequest entry;
+  entry.request = request;
+  entry.done = std::move(done);
   absl::Status rejection;
+  bool earlier_expiry = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (stopping_) {
@@ -31,17 +58,45 @@ void ModelScheduler::Enqueue(const core::InferenceRequest* request, CompletionCa
     } else if (healthy_count_ == 0) {
       rejection = absl::UnavailableError(absl::StrCat("model '", options_.model_name, "' has no healthy instance",
                                                       health_.empty() ? "" : ": ", health_.empty() ? "" : health_.front().error));
-    } else if (queue_.size() >= options_.max_queue_size) {
-      rejection = absl::ResourceExhaustedError(absl::StrCat("model '", options_.model_name, "': the queue is full (",
-                                                            options_.max_queue_size, " requests waiting)"));
     } else {
-      queue_.push_back(Job{request, std::move(done), core::Clock::now()});
+      const TimePoint expiry_before = queue_.next_expiry();
+      rejection = queue_.Admit(entry, core::Clock::now());
+      earlier_expiry = rejection.ok() && queue_.next_expiry() < expiry_before;
     }
   }
   if (rejection.ok()) {
     work_available_.notify_one();
-  } else {
-    done(rejection);
+    if (earlier_expiry) deadline_changed_.notify_one();
+    return;
+  }
+  std::vector<Rejection> rejected;
+  rejected.push_back({std::move(entry), std::move(rejection)});
+  Reject(std::move(rejected));
+}
+
+void ModelScheduler::Reject(std::vector<Rejection> rejected) {
+  for (Rejection& rejection : rejected) {
+    switch (rejection.status.code()) {
+      case absl::StatusCode::kResourceExhausted:
+        statistics_->RecordRejection(core::RejectionReason::kQueueFull);
+        break;
+      case absl::StatusCode::kDeadlineExceeded:
+        statistics_->RecordRejection(core::RejectionReason::kDeadline);
+        break;
+      case absl::StatusCode::kCancelled:
+        statistics_->RecordRejection(core::RejectionReason::kCancelled);
+        break;
+      default:
+        break;
+    }
+    if (rejection.status.code() != absl::StatusCode::kUnavailable) {
+      if (uint64_t suppressed = 0; rejection_log_.Admit(&suppressed)) {
+        core::Logger("scheduler")->info("model '{}' request '{}' not run: {}{}", options_.model_name,
+                                        rejection.entry.request->id, rejection.status.message(),
+                                        SuppressedNote(suppressed));
+      }
+    }
+    rejection.entry.done(std::move(rejection.status));
   }
 }
 
@@ -52,18 +107,20 @@ void ModelScheduler::Stop() {
   }
   work_available_.notify_all();
   stop_requested_.notify_all();
+  deadline_changed_.notify_all();
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
+  if (deadline_watch_.joinable()) deadline_watch_.join();
   // Workers drain the queue before they exit; only a scheduler without any
   // executor can have jobs left, and each still gets its one answer.
-  std::deque<Job> orphaned;
+  std::vector<QueuedRequest> orphaned;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    orphaned.swap(queue_);
+    orphaned = queue_.TakeAll();
   }
-  for (Job& job : orphaned) {
-    job.done(absl::UnavailableError(absl::StrCat("model '", options_.model_name, "' has no instance to run on")));
+  for (QueuedRequest& entry : orphaned) {
+    entry.done(absl::UnavailableError(absl::StrCat("model '", options_.model_name, "' has no instance to run on")));
   }
 }
 
@@ -77,73 +134,238 @@ std::vector<InstanceHealth> ModelScheduler::Health() const {
   return health_;
 }
 
-void ModelScheduler::WorkerLoop(size_t instance) {
+std::vector<LatencyEstimate> ModelScheduler::LatencyProfiles() const {
+  std::vector<LatencyEstimate> estimates;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t instance = 0; instance < executors_.size(); ++instance) {
+    const LatencyProfile& profile = queue_.profile(instance);
+    for (const LatencyProfile::Estimate& estimate : profile.Estimates()) {
+      LatencyEstimate out;
+      out.instance = instance;
+      out.batch_size = estimate.rows;
+      out.mean_us = estimate.mean_ns / 1e3;
+      out.deviation_us = estimate.deviation_ns / 1e3;
+      out.predicted_us = static_cast<double>(profile.Predict(estimate.rows).count()) / 1e3;
+      out.samples = estimate.samples;
+      estimates.push_back(out);
+    }
+  }
+  return estimates;
+}
+
+void ModelScheduler::MeasureLatencyProfile(size_t instance) {
+  if (options_.inputs.empty()) return;
+  std::vector<int64_t> sizes;
+  const int64_t max_rows = options_.model_max_batch_size > 0 ? queue_.max_batch_rows() : 0;
+  if (max_rows == 0) {
+    sizes.push_back(1);
+  } else {
+    for (int64_t rows = 1; rows < max_rows; rows *= 2) sizes.push_back(rows);
+    sizes.push_back(max_rows);
+  }
   hal::Executor* executor = executors_[instance].get();
-  executor->PrepareThread();
-  auto logger = core::Logger("scheduler");
-  for (;;) {
-    Job job;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      work_available_.wait(lock, [this] { return !queue_.empty() || stopping_; });
-      if (queue_.empty()) return;  // stopping, and every queued request is done
-      job = std::move(queue_.front());
-      queue_.pop_front();
+  for (int64_t rows : sizes) {
+    std::vector<std::string> bytes;
+    std::vector<core::TensorView> views;
+    bytes.reserve(options_.inputs.size());
+    for (const core::TensorSpec& spec : options_.inputs) {
+      core::TensorView view;
+      view.name = spec.name;
+      view.datatype = spec.datatype;
+      if (max_rows > 0) view.shape.push_back(rows);
+      for (int64_t dim : spec.shape) view.shape.push_back(dim < 0 ? 1 : dim);
+      bytes.emplace_back(static_cast<size_t>(core::ElementCount(view.shape)) * core::DataTypeSize(spec.datatype), '\0');
+      views.push_back(view);
     }
-    const auto started = core::Clock::now();
-    statistics_->RecordQueue(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(started - job.enqueued).count()));
-    core::ExecutionTimings timings;
-    absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(job.request->inputs, &timings);
-    if (outputs.ok()) {
-      statistics_->RecordExecution(static_cast<uint64_t>(job.request->batch_size), 1, timings);
-    } else if (!absl::IsResourceExhausted(outputs.status())) {
-      // Out of memory is the batch's size, not the device's health.
-      if (absl::Status health = executor->CheckHealth(); !health.ok()) {
-        LeaveRotation(instance, std::move(job), outputs.status(), health);
-        if (!WaitUntilHealthy(instance)) return;
-        continue;
+    for (size_t i = 0; i < views.size(); ++i) views[i].data = bytes[i];
+    for (int run = 0; run < kProfileRuns; ++run) {
+      core::ExecutionTimings timings;
+      const auto started = core::Clock::now();
+      absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(views, &timings);
+      const auto took = core::Clock::now() - started;
+      if (!outputs.ok()) {
+        core::Logger("scheduler")->warn("model '{}' instance {}: measuring batch size {} failed: {}",
+                                        options_.model_name, instance, rows, outputs.status().message());
+        return;
       }
+      if (run == 0) continue;
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.profile(instance).Record(rows, std::chrono::duration_cast<std::chrono::nanoseconds>(took));
     }
-    if (!outputs.ok()) {
-      if (uint64_t suppressed = 0; failure_log_.Admit(&suppressed)) {
-        logger->warn("model '{}' request '{}': {}{}", options_.model_name, job.request->id,
-                     outputs.status().message(),
-                     suppressed == 0 ? "" : absl::StrCat(" (", suppressed, " similar lines suppressed)"));
-      }
-    }
-    job.done(std::move(outputs));
   }
 }
 
-void ModelScheduler::LeaveRotation(size_t instance, Job job, const absl::Status& execution,
+void ModelScheduler::WorkerLoop(size_t instance) {
+  executors_[instance]->PrepareThread();
+  MeasureLatencyProfile(instance);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++profiled_;
+  }
+  profiled_changed_.notify_all();
+  for (;;) {
+    std::vector<Rejection> rejected;
+    RequestQueue::Decision decision;
+    bool exit = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      for (;;) {
+        decision = queue_.Next(instance, core::Clock::now(), stopping_, &rejected);
+        if (!decision.batch.empty() || !rejected.empty()) break;
+        if (stopping_ && queue_.empty()) {
+          exit = true;  // every queued request is done
+          break;
+        }
+        if (decision.wake_at == kNever) {
+          work_available_.wait(lock);
+        } else {
+          work_available_.wait_until(lock, decision.wake_at);
+        }
+      }
+    }
+    Reject(std::move(rejected));
+    if (exit) return;
+    if (decision.batch.empty()) continue;
+    RunBatch(instance, std::move(decision.batch));
+    bool healthy;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      healthy = health_[instance].healthy;
+    }
+    if (!healthy && !WaitUntilHealthy(instance)) return;
+  }
+}
+
+absl::Span<const core::TensorView> ModelScheduler::Assemble(Worker& worker, const std::vector<QueuedRequest>& batch,
+                                                            int64_t rows) {
+  const std::vector<core::TensorView>& first = batch.front().request->inputs;
+  worker.batch_inputs.resize(first.size());
+  worker.batch_views.resize(first.size());
+  for (size_t input = 0; input < first.size(); ++input) {
+    size_t total = 0;
+    for (const QueuedRequest& entry : batch) total += entry.request->inputs[input].data.size();
+    std::string& bytes = worker.batch_inputs[input];
+    bytes.resize(total);
+    size_t offset = 0;
+    for (const QueuedRequest& entry : batch) {
+      const absl::string_view data = entry.request->inputs[input].data;
+      if (!data.empty()) std::memcpy(&bytes[offset], data.data(), data.size());
+      offset += data.size();
+    }
+    core::TensorView& view = worker.batch_views[input];
+    view.name = first[input].name;
+    view.datatype = first[input].datatype;
+    view.shape = first[input].shape;
+    view.shape[0] = rows;
+    view.data = bytes;
+  }
+  return worker.batch_views;
+}
+
+void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch) {
+  hal::Executor* executor = executors_[instance].get();
+  const auto started = core::Clock::now();
+  int64_t rows = 0;
+  for (const QueuedRequest& entry : batch) {
+    statistics_->RecordQueue(NanosBetween(entry.enqueued, started));
+    rows += entry.request->batch_size;
+  }
+  const bool alone = batch.size() == 1;
+  absl::Span<const core::TensorView> inputs =
+      alone ? absl::Span<const core::TensorView>(batch.front().request->inputs)
+            : Assemble(worker_state_[instance], batch, rows);
+  core::ExecutionTimings timings;
+  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(core::Clock::now() - started);
+  if (outputs.ok() && !alone) {
+    for (const core::Tensor& tensor : *outputs) {
+      if (tensor.shape.empty() || tensor.shape[0] != rows) {
+        outputs = absl::InternalError(absl::StrCat("model '", options_.model_name, "' returned an output of shape ",
+                                                   core::ShapeToString(tensor.shape), " for a batch of ", rows));
+        break;
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.Finished(instance, rows, outputs.ok() ? took : std::chrono::nanoseconds(0));
+  }
+  if (outputs.ok()) {
+    statistics_->RecordExecution(static_cast<uint64_t>(rows), batch.size(), timings);
+    auto shared = std::make_shared<std::vector<core::Tensor>>(*std::move(outputs));
+    int64_t first_row = 0;
+    for (QueuedRequest& entry : batch) {
+      core::InferenceOutputs share{shared, first_row, entry.request->batch_size, alone};
+      first_row += entry.request->batch_size;
+      entry.done(std::move(share));
+    }
+    return;
+  }
+  if (!absl::IsResourceExhausted(outputs.status())) {
+    // Out of memory is the batch's size, not the device's health.
+    if (absl::Status health = executor->CheckHealth(); !health.ok()) {
+      LeaveRotation(instance, std::move(batch), outputs.status(), health);
+      return;
+    }
+  }
+  if (uint64_t suppressed = 0; failure_log_.Admit(&suppressed)) {
+    core::Logger("scheduler")->warn("model '{}' request '{}'{}: {}{}", options_.model_name, batch.front().request->id,
+                                    alone ? "" : absl::StrCat(" and ", batch.size() - 1, " batched with it"),
+                                    outputs.status().message(), SuppressedNote(suppressed));
+  }
+  for (QueuedRequest& entry : batch) entry.done(outputs.status());
+}
+
+void ModelScheduler::WatchDeadlines() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    const TimePoint next = queue_.next_expiry();
+    if (next == kNever) {
+      deadline_changed_.wait(lock);
+    } else {
+      deadline_changed_.wait_until(lock, next);
+    }
+    if (stopping_) break;
+    const TimePoint now = core::Clock::now();
+    if (now < queue_.next_expiry()) continue;
+    std::vector<Rejection> rejected;
+    queue_.Expire(now, &rejected);
+    if (rejected.empty()) continue;
+    lock.unlock();
+    Reject(std::move(rejected));
+    lock.lock();
+  }
+}
+
+void ModelScheduler::LeaveRotation(size_t instance, std::vector<QueuedRequest> batch, const absl::Status& execution,
                                    const absl::Status& health) {
   const std::string device = executors_[instance]->DeviceName();
   const std::string error = absl::StrCat("instance ", instance, " on ", device, " failed its health check: ",
                                          health.message());
   core::Logger("scheduler")->error("model '{}': {}; it leaves the rotation (request '{}' failed with: {})",
-                                   options_.model_name, error, job.request->id, execution.message());
-  std::deque<Job> failed;
+                                   options_.model_name, error, batch.front().request->id, execution.message());
+  std::vector<QueuedRequest> failed;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     health_[instance] = InstanceHealth{false, error};
+    queue_.SetHealthy(instance, false);
     --healthy_count_;
-    if (healthy_count_ > 0 && !job.retried) {
-      job.retried = true;
-      queue_.push_front(std::move(job));
-    } else {
-      failed.push_back(std::move(job));
-      // No instance is left to run what waits: each request gets its answer now.
-      if (healthy_count_ == 0) {
-        while (!queue_.empty()) {
-          failed.push_back(std::move(queue_.front()));
-          queue_.pop_front();
-        }
+    // Back to the head of the queue in their order, each once.
+    for (auto entry = batch.rbegin(); entry != batch.rend(); ++entry) {
+      if (healthy_count_ > 0 && !entry->retried) {
+        entry->retried = true;
+        queue_.PushFront(std::move(*entry));
+      } else {
+        failed.push_back(std::move(*entry));
       }
     }
+    // No instance is left to run what waits: each request gets its answer now.
+    if (healthy_count_ == 0) {
+      for (QueuedRequest& entry : queue_.TakeAll()) failed.push_back(std::move(entry));
+    }
   }
-  work_available_.notify_one();
-  for (Job& unanswered : failed) {
+  work_available_.notify_all();
+  for (QueuedRequest& unanswered : failed) {
     unanswered.done(absl::UnavailableError(absl::StrCat("model '", options_.model_name, "': ", error)));
   }
 }
@@ -160,6 +382,7 @@ bool ModelScheduler::WaitUntilHealthy(size_t instance) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         health_[instance] = InstanceHealth{};
+        queue_.SetHealthy(instance, true);
         ++healthy_count_;
       }
       core::Logger("scheduler")->info("model '{}': instance {} on {} passed its health check and rejoins the rotation",

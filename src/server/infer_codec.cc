@@ -1,7 +1,11 @@
 #include "edgeserve/server/infer_codec.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string_view>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
@@ -77,6 +81,39 @@ absl::Status ConvertContents(const InferTensorContents& contents, core::DataType
       absl::StrCat("input '", input, "': BYTES tensors are not supported by the torchscript platform"));
 }
 
+// The protocol's `priority` and `timeout` parameters, read as Triton reads
+// them: integers in int64_param or uint64_param (Triton's clients send the
+// priority as uint64), 0 meaning the model's default. Other parameters are
+// ignored.
+absl::Status DecodeSchedulingParameters(const inference::ModelInferRequest& message, core::InferenceRequest* request) {
+  // Far enough for any wait and near enough that a deadline stays representable.
+  constexpr int64_t kLongestTimeoutUs = int64_t{366} * 24 * 3600 * 1000 * 1000;
+  for (const char* name : {"priority", "timeout"}) {
+    auto found = message.parameters().find(name);
+    if (found == message.parameters().end()) continue;
+    const inference::InferParameter& parameter = found->second;
+    int64_t value = 0;
+    if (parameter.parameter_choice_case() == inference::InferParameter::kInt64Param) {
+      value = parameter.int64_param();
+    } else if (parameter.parameter_choice_case() == inference::InferParameter::kUint64Param) {
+      value = parameter.uint64_param() > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
+                                                                           : static_cast<int64_t>(parameter.uint64_param());
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameter '", name, "': expected an integer in int64_param or uint64_param"));
+    }
+    if (value < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("parameter '", name, "': must be 0 or more, got ", value));
+    }
+    if (std::string_view(name) == "priority") {
+      request->priority = value;
+    } else if (value > 0) {
+      request->timeout = std::chrono::microseconds(std::min(value, kLongestTimeoutUs));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, core::InferenceRequest* request) {
@@ -132,18 +169,23 @@ absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, cor
   }
   request->requested_outputs.clear();
   for (const auto& output : message.outputs()) request->requested_outputs.push_back(output.name());
-  return absl::OkStatus();
+  return DecodeSchedulingParameters(message, request);
 }
 
 void EncodeInferOutputs(const std::vector<core::TensorSpec>& specs, const core::InferenceRequest& request,
-                        std::vector<core::Tensor> outputs, inference::ModelInferResponse* response) {
+                        const core::InferenceOutputs& outputs, inference::ModelInferResponse* response) {
   for (size_t index : request.output_indices) {
-    core::Tensor& tensor = outputs[index];
+    core::Tensor& tensor = (*outputs.batch)[index];
     auto* output = response->add_outputs();
     output->set_name(specs[index].name);
     output->set_datatype(std::string(core::DataTypeName(tensor.datatype)));
-    for (int64_t dim : tensor.shape) output->add_shape(dim);
-    *response->add_raw_output_contents() = std::move(tensor.data);
+    for (int64_t dim : core::ShareShape(outputs, tensor)) output->add_shape(dim);
+    if (outputs.whole) {
+      *response->add_raw_output_contents() = std::move(tensor.data);  // ran alone: its bytes are its own
+    } else {
+      const absl::string_view share = core::ShareBytes(outputs, tensor);
+      response->add_raw_output_contents()->assign(share.data(), share.size());
+    }
   }
 }
 

@@ -50,6 +50,26 @@ void FillDuration(const core::DurationStat& from, inference::StatisticDuration* 
   to->set_ns(from.ns);
 }
 
+void FillSchedulerStatistics(const LoadedModel& model, const core::ModelStatisticsSnapshot& snapshot,
+                             edgeserve::SchedulerStatistics* out) {
+  const scheduler::BatchingConfig& batching = model.scheduler->batching();
+  out->set_mode(std::string(scheduler::BatchingModeName(batching.mode)));
+  out->set_latency_target_ms(static_cast<double>(batching.latency_target.count()) / 1000);
+  out->set_max_batch_size(static_cast<uint64_t>(model.scheduler->max_batch_rows()));
+  for (const scheduler::LatencyEstimate& estimate : model.scheduler->LatencyProfiles()) {
+    edgeserve::LatencyEstimate* entry = out->add_latency_profile();
+    entry->set_instance(static_cast<uint32_t>(estimate.instance));
+    entry->set_batch_size(static_cast<uint64_t>(estimate.batch_size));
+    entry->set_mean_us(estimate.mean_us);
+    entry->set_deviation_us(estimate.deviation_us);
+    entry->set_predicted_us(estimate.predicted_us);
+    entry->set_samples(estimate.samples);
+  }
+  out->set_rejected_queue_full(snapshot.rejected_queue_full);
+  out->set_rejected_deadline(snapshot.rejected_deadline);
+  out->set_cancelled(snapshot.cancelled);
+}
+
 // One ModelInfer call from decoding to the reactor's Finish. It keeps the
 // model version alive while the request is queued or running.
 struct InferCall {
@@ -59,7 +79,15 @@ struct InferCall {
   inference::ModelInferResponse* response = nullptr;
 };
 
-void FinishInfer(std::unique_ptr<InferCall> call, absl::StatusOr<std::vector<core::Tensor>> outputs) {
+// The client's deadline on our clock: gRPC gives it on the system clock, and
+// a call without one reports a time centuries away.
+core::Clock::time_point ClientDeadline(const grpc::CallbackServerContext& context, core::Clock::time_point received) {
+  const auto remaining = context.deadline() - std::chrono::system_clock::now();
+  if (remaining > std::chrono::hours(24 * 366)) return core::Clock::time_point::max();
+  return received + std::chrono::duration_cast<core::Clock::duration>(remaining);
+}
+
+void FinishInfer(std::unique_ptr<InferCall> call, absl::StatusOr<core::InferenceOutputs> outputs) {
   const uint64_t duration_ns = NanosSince(call->request.received);
   core::ModelStatistics& statistics = *call->model->statistics;
   if (!outputs.ok()) {
@@ -67,7 +95,7 @@ void FinishInfer(std::unique_ptr<InferCall> call, absl::StatusOr<std::vector<cor
     call->reactor->Finish(ToGrpcStatus(outputs.status()));
     return;
   }
-  EncodeInferOutputs(call->model->config.outputs, call->request, *std::move(outputs), call->response);
+  EncodeInferOutputs(call->model->config.outputs, call->request, *outputs, call->response);
   statistics.RecordSuccess(static_cast<uint64_t>(call->request.batch_size), duration_ns);
   call->reactor->Finish(grpc::Status::OK);
 }
@@ -110,6 +138,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(grpc::CallbackServerC
   response->add_extensions("statistics");
   response->add_extensions("edgeserve_devices");  // edgeserve.EdgeServe/DeviceList
   response->add_extensions("edgeserve_model_instances");  // ModelMetadataResponse.edgeserve_instances
+  response->add_extensions("edgeserve_scheduler");  // ModelStatistics.edgeserve_scheduler
   return FinishNow(context, absl::OkStatus());
 }
 
@@ -166,6 +195,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   auto call = std::make_unique<InferCall>();
   call->model = *std::move(model);
   call->request.received = received;
+  call->request.client_deadline = ClientDeadline(*context, received);
+  call->request.cancelled = [context] { return context->IsCancelled(); };
   call->reactor = context->DefaultReactor();
   call->response = response;
   absl::Status status = DecodeInferRequest(*request, &call->request);
@@ -186,7 +217,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = call->reactor;
   InferCall* raw_call = call.release();  // owned by the completion from here on
   raw_call->model->scheduler->Enqueue(&raw_call->request,
-                                      [raw_call](absl::StatusOr<std::vector<core::Tensor>> outputs) {
+                                      [raw_call](absl::StatusOr<core::InferenceOutputs> outputs) {
                                         FinishInfer(std::unique_ptr<InferCall>(raw_call), std::move(outputs));
                                       });
   return reactor;
@@ -220,6 +251,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelStatistics(grpc::CallbackServer
     FillDuration(snapshot.compute_input, inference_stats->mutable_compute_input());
     FillDuration(snapshot.compute_infer, inference_stats->mutable_compute_infer());
     FillDuration(snapshot.compute_output, inference_stats->mutable_compute_output());
+    if (model->scheduler) FillSchedulerStatistics(*model, snapshot, stats->mutable_edgeserve_scheduler());
     for (const auto& [batch_size, batch] : snapshot.batches) {
       auto* batch_stats = stats->add_batch_stats();
       batch_stats->set_batch_size(batch_size);

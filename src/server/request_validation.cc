@@ -93,6 +93,14 @@ absl::Status ValidateRequest(const repository::ModelConfig& config, core::Infere
   }
   request->inputs = std::move(ordered);
 
+  // A model with one level ignores `priority`, as Triton does without priority levels.
+  const int levels = config.batching.priority_levels;
+  if (levels > 1 && request->priority > levels) {
+    return absl::InvalidArgumentError(absl::StrCat("parameter 'priority': ", request->priority, " is outside 0 to ",
+                                                   levels, "; model '", config.name, "' has ", levels,
+                                                   " priority levels (1 is the highest, 0 the default)"));
+  }
+
   request->output_indices.clear();
   if (request->requested_outputs.empty()) {
     for (size_t i = 0; i < config.outputs.size(); ++i) request->output_indices.push_back(i);

@@ -48,8 +48,8 @@ absl::StatusOr<std::vector<core::Tensor>> InferFp32(const LoadedModel& model, co
   pending->request.inputs.push_back(view);
   pending->request.batch_size = model.config.max_batch_size > 0 ? view.shape[0] : 1;
   if (!model.scheduler) return absl::FailedPreconditionError("model has no scheduler");
-  model.scheduler->Enqueue(&pending->request, [pending](absl::StatusOr<std::vector<core::Tensor>> result) {
-    pending->result = std::move(result);
+  model.scheduler->Enqueue(&pending->request, [pending](absl::StatusOr<core::InferenceOutputs> result) {
+    pending->result = test_util::SharedOutputs(std::move(result));
     pending->done.Notify();
   });
   if (!pending->done.WaitForNotificationWithTimeout(test_util::kTestDeadline)) {

@@ -34,9 +34,10 @@ class CompletionLog {
 
   // The callback for request number `request`.
   CompletionCallback For(int request) {
-    return [this, request](absl::StatusOr<std::vector<core::Tensor>> result) {
+    return [this, request](absl::StatusOr<core::InferenceOutputs> result) {
       absl::MutexLock lock(&mutex_);
-      completions_.push_back(Completion{request, std::move(result), std::this_thread::get_id()});
+      completions_.push_back(
+          Completion{request, test_util::SharedOutputs(std::move(result)), std::this_thread::get_id()});
     };
   }
 
@@ -88,8 +89,11 @@ class ModelSchedulerTest : public ::testing::Test {
       fakes_.push_back(fake.get());
       owned.push_back(std::move(fake));
     }
-    scheduler_ = std::make_unique<ModelScheduler>(SchedulerOptions{kModel, max_queue_size, health_retry_interval},
-                                                  std::move(owned), &statistics_);
+    SchedulerOptions options;
+    options.model_name = kModel;
+    options.batching.max_queue_size = max_queue_size;
+    options.health_retry_interval = health_retry_interval;
+    scheduler_ = std::make_unique<ModelScheduler>(std::move(options), std::move(owned), &statistics_);
   }
 
   // Opens every gate before the scheduler stops, so that a failed assertion
@@ -228,7 +232,7 @@ TEST_F(ModelSchedulerTest, FullQueueIsRejectedBeforeEnqueueReturns) {
   bool called = false;
   absl::Status rejection;
   std::thread::id callback_thread;
-  scheduler_->Enqueue(NewRequest(), [&](absl::StatusOr<std::vector<core::Tensor>> result) {
+  scheduler_->Enqueue(NewRequest(), [&](absl::StatusOr<core::InferenceOutputs> result) {
     called = true;
     rejection = result.status();
     callback_thread = std::this_thread::get_id();
@@ -280,7 +284,7 @@ TEST_F(ModelSchedulerTest, StopFinishesQueuedRequestsAndRefusesNewOnes) {
   absl::Status refusal;
   do {
     bool answered = false;
-    scheduler_->Enqueue(probe, [&](absl::StatusOr<std::vector<core::Tensor>> result) {
+    scheduler_->Enqueue(probe, [&](absl::StatusOr<core::InferenceOutputs> result) {
       answered = true;
       refusal = result.status();
     });
@@ -307,7 +311,7 @@ TEST_F(ModelSchedulerTest, EnqueueAfterStopIsUnavailableInline) {
   scheduler_->Stop();  // idempotent
   bool called = false;
   absl::Status status;
-  scheduler_->Enqueue(NewRequest(), [&](absl::StatusOr<std::vector<core::Tensor>> result) {
+  scheduler_->Enqueue(NewRequest(), [&](absl::StatusOr<core::InferenceOutputs> result) {
     called = true;
     status = result.status();
   });

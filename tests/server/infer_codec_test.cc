@@ -12,6 +12,14 @@
 namespace edgeserve::server {
 namespace {
 
+// Outputs of a request that ran alone.
+core::InferenceOutputs Alone(std::vector<core::Tensor> outputs) {
+  core::InferenceOutputs alone;
+  alone.rows = outputs.empty() || outputs[0].shape.empty() ? 1 : outputs[0].shape[0];
+  alone.batch = std::make_shared<std::vector<core::Tensor>>(std::move(outputs));
+  return alone;
+}
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -275,7 +283,7 @@ TEST(EncodeInferOutputsTest, SelectedOutputsInRequestedOrderWithTheirBytes) {
   request.output_indices = {2, 0};
 
   inference::ModelInferResponse response;
-  EncodeInferOutputs(specs, request, std::move(outputs), &response);
+  EncodeInferOutputs(specs, request, Alone(std::move(outputs)), &response);
   ASSERT_EQ(response.outputs_size(), 2);
   ASSERT_EQ(response.raw_output_contents_size(), 2);
   EXPECT_EQ(response.outputs(0).name(), "z");
@@ -302,7 +310,7 @@ TEST(EncodeInferOutputsTest, AllOutputsWhenAllAreSelected) {
   core::InferenceRequest request;
   request.output_indices = {0, 1};
   inference::ModelInferResponse response;
-  EncodeInferOutputs(specs, request, std::move(outputs), &response);
+  EncodeInferOutputs(specs, request, Alone(std::move(outputs)), &response);
   ASSERT_EQ(response.outputs_size(), 2);
   EXPECT_EQ(response.outputs(0).name(), "first");
   EXPECT_EQ(response.outputs(0).datatype(), "INT64");

@@ -106,6 +106,16 @@ absl::StatusOr<std::vector<core::Tensor>> FakeExecutor::Execute(absl::Span<const
   return result_;
 }
 
+absl::StatusOr<std::vector<core::Tensor>> SharedOutputs(absl::StatusOr<core::InferenceOutputs> outputs) {
+  if (!outputs.ok()) return outputs.status();
+  std::vector<core::Tensor> tensors;
+  for (const core::Tensor& tensor : *outputs->batch) {
+    const absl::string_view bytes = core::ShareBytes(*outputs, tensor);
+    tensors.push_back(MakeTensor(tensor.datatype, core::ShareShape(*outputs, tensor), std::string(bytes)));
+  }
+  return tensors;
+}
+
 core::Tensor MakeTensor(core::DataType datatype, core::Shape shape, std::string bytes) {
   core::Tensor tensor;
   tensor.datatype = datatype;

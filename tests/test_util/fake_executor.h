@@ -84,6 +84,9 @@ class FakeExecutor : public hal::Executor {
   bool execute_order_ok_ ABSL_GUARDED_BY(mutex_) = true;
 };
 
+// A request's share of its batch's outputs as tensors of its own, to compare.
+absl::StatusOr<std::vector<core::Tensor>> SharedOutputs(absl::StatusOr<core::InferenceOutputs> outputs);
+
 // A tensor of `datatype` and `shape` holding `bytes`, for canned outputs.
 core::Tensor MakeTensor(core::DataType datatype, core::Shape shape, std::string bytes);
 

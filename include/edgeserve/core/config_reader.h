@@ -23,6 +23,8 @@ class ConfigReader {
   // error when it has the wrong type or is out of range.
   void Int(const std::string& key, int64_t* out, int64_t min, int64_t max);
   void Int(const std::string& key, int* out, int min, int max);
+  // A number, integer or decimal, finite.
+  void Double(const std::string& key, double* out, double min, double max);
   void Bool(const std::string& key, bool* out);
   void String(const std::string& key, std::string* out);
   // A string that must be one of `choices`.

@@ -4,6 +4,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +32,37 @@ struct InferenceRequest {
   // Number of inferences this request holds: its batch dimension, or 1.
   int64_t batch_size = 1;
   Clock::time_point received = Clock::now();
+
+  // The protocol's `priority` parameter: 1 is the highest level, 0 the
+  // model's default.
+  int64_t priority = 0;
+  // The protocol's `timeout` parameter: how long after `received` the answer
+  // is still of use. None: the model's default.
+  std::optional<std::chrono::microseconds> timeout;
+  // The client's own deadline (gRPC's), past which nobody waits for the
+  // answer. Clock::time_point::max() when the client set none.
+  Clock::time_point client_deadline = Clock::time_point::max();
+  // True once the client has gone away; the scheduler drops such a request
+  // instead of running it. Empty: the request cannot be cancelled.
+  std::function<bool()> cancelled;
 };
+
+// A request's share of a batch's outputs: rows [first_row, first_row + rows)
+// of every output's leading (batch) dimension. The batch's outputs are shared
+// by the requests that ran together, so each request's bytes are read in
+// place rather than copied out; `whole` marks a request that ran alone and
+// owns every byte (the front end may then move them).
+struct InferenceOutputs {
+  std::shared_ptr<std::vector<Tensor>> batch;  // in the model config's output order
+  int64_t first_row = 0;
+  int64_t rows = 0;
+  bool whole = true;
+};
+
+// The shape and bytes of `outputs`' share of `tensor`, one of its batch's
+// outputs. For a whole share, the tensor itself.
+Shape ShareShape(const InferenceOutputs& outputs, const Tensor& tensor);
+absl::string_view ShareBytes(const InferenceOutputs& outputs, const Tensor& tensor);
 
 // Where an execution spent its time, as ModelStatistics reports it.
 struct ExecutionTimings {

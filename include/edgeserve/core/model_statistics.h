@@ -27,6 +27,13 @@ struct BatchStat {
   DurationStat compute_output;
 };
 
+// Why a request was answered without running.
+enum class RejectionReason {
+  kQueueFull,  // RESOURCE_EXHAUSTED at once
+  kDeadline,   // DEADLINE_EXCEEDED: it could not be answered in time
+  kCancelled,  // its client went away while it was queued
+};
+
 struct ModelStatisticsSnapshot {
   uint64_t last_inference_ms = 0;  // since the epoch; 0 before the first
   uint64_t inference_count = 0;
@@ -38,6 +45,11 @@ struct ModelStatisticsSnapshot {
   DurationStat compute_infer;
   DurationStat compute_output;
   std::map<uint64_t, BatchStat> batches;  // by batch size
+  // Requests answered without running (also counted in `fail`, except the
+  // cancelled ones, which nobody receives).
+  uint64_t rejected_queue_full = 0;
+  uint64_t rejected_deadline = 0;
+  uint64_t cancelled = 0;
 };
 
 // Thread-safe; every method may be called from any thread.
@@ -50,6 +62,7 @@ class ModelStatistics {
   // A request answered: `inferences` counts its batch elements.
   void RecordSuccess(uint64_t inferences, uint64_t duration_ns);
   void RecordFailure(uint64_t duration_ns);
+  void RecordRejection(RejectionReason reason);
 
   ModelStatisticsSnapshot Snapshot() const;
 

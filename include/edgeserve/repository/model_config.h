@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "edgeserve/core/tensor.h"
 #include "edgeserve/hal/device.h"
+#include "edgeserve/scheduler/batching.h"
 
 namespace edgeserve::repository {
 
@@ -47,11 +48,16 @@ struct ModelConfig {
   std::vector<hal::DeviceKind> placement = {hal::DeviceKind::kCuda, hal::DeviceKind::kNpu, hal::DeviceKind::kCpu};
   bool placement_configured = false;  // the config wrote `placement` itself
   hal::Precision precision = hal::Precision::kFp32;
+  // How requests are queued and batched. Its max_batch_size is resolved: at
+  // most the model's, which it defaults to (1 for a model without a batch
+  // dimension).
+  scheduler::BatchingConfig batching;
 };
 
 // Limits the daemon config puts on every model config.
 struct ModelConfigLimits {
   int64_t max_batch_size = 64;
+  int64_t max_queue_size = 1024;  // the default and the ceiling of batching.max_queue_size
 };
 
 // Parses `file` for the model in folder `model_name`. Every problem is

@@ -52,7 +52,6 @@ struct LoadedModel {
 struct RepositoryOptions {
   std::string root;
   ModelConfigLimits limits;
-  size_t max_queue_size = 1024;
   int intra_op_threads = 1;
   // What instance groups can be placed on; the daemon passes what discovery
   // found. The default, the CPU alone, suits tests.

@@ -14,12 +14,15 @@ namespace edgeserve::server {
 
 // Fills `request` from `message`. Raw inputs are viewed in place, so `message`
 // must outlive `request`; typed `contents` are converted into
-// `request->converted_inputs`. Errors are INVALID_ARGUMENT naming the input.
+// `request->converted_inputs`. The parameters `priority` and `timeout` (in
+// microseconds) are read as Triton reads them. Errors are INVALID_ARGUMENT
+// naming the input or parameter.
 absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, core::InferenceRequest* request);
 
 // Adds the outputs `request.output_indices` selects, each under its config
-// name, as raw_output_contents. `outputs` are in the config's order.
+// name, as raw_output_contents: the request's share of its batch, copied
+// once into the response, or moved when the request ran alone.
 void EncodeInferOutputs(const std::vector<core::TensorSpec>& specs, const core::InferenceRequest& request,
-                        std::vector<core::Tensor> outputs, inference::ModelInferResponse* response);
+                        const core::InferenceOutputs& outputs, inference::ModelInferResponse* response);
 
 }  // namespace edgeserve::server

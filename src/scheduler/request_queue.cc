@@ -1,0 +1,367 @@
+#include "edgeserve/scheduler/request_queue.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace edgeserve::scheduler {
+namespace {
+
+double Milliseconds(std::chrono::nanoseconds duration) { return static_cast<double>(duration.count()) / 1e6; }
+
+std::string FormatMs(std::chrono::nanoseconds duration) {
+  return absl::StrCat(static_cast<double>(static_cast<int64_t>(Milliseconds(duration) * 100)) / 100, " ms");
+}
+
+}  // namespace
+
+absl::string_view BatchingModeName(BatchingMode mode) {
+  switch (mode) {
+    case BatchingMode::kFixedDelay: return "fixed_delay";
+    case BatchingMode::kNone: return "none";
+    case BatchingMode::kSlo: break;
+  }
+  return "slo";
+}
+
+RequestQueue::RequestQueue(std::string model_name, BatchingConfig config, int64_t model_max_batch_size,
+                           size_t instances)
+    : model_name_(std::move(model_name)),
+      config_(std::move(config)),
+      batches_(model_max_batch_size > 0 && config_.mode != BatchingMode::kNone),
+      max_rows_(model_max_batch_size <= 0 ? 1
+                : config_.max_batch_size > 0 ? std::min(config_.max_batch_size, model_max_batch_size)
+                                             : model_max_batch_size),
+      instances_(instances),
+      levels_(static_cast<size_t>(std::max(config_.priority_levels, 1))),
+      level_rows_(levels_.size(), 0) {}
+
+absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
+  if (size_ >= config_.max_queue_size) {
+    return absl::ResourceExhaustedError(absl::StrCat("model '", model_name_, "': the queue is full (",
+                                                     config_.max_queue_size, " requests waiting)"));
+  }
+  const core::InferenceRequest& request = *entry.request;
+  std::chrono::microseconds budget{0};
+  if (request.timeout && request.timeout->count() > 0) {
+    budget = *request.timeout;
+  } else if (config_.default_timeout.count() > 0) {
+    budget = config_.default_timeout;
+  } else if (config_.mode == BatchingMode::kSlo) {
+    budget = config_.latency_target;
+  }
+  const TimePoint timeout_at = budget.count() > 0 ? request.received + budget : kNever;
+  entry.enqueued = now;
+  entry.client_deadline = request.client_deadline;
+  entry.deadline = std::min(timeout_at, entry.client_deadline);
+  entry.delayed = false;
+  entry.level = 0;
+  if (levels_.size() > 1) {
+    const int64_t priority = request.priority == 0 ? config_.default_priority : request.priority;
+    entry.level = static_cast<int>(std::clamp<int64_t>(priority, 1, static_cast<int64_t>(levels_.size())) - 1);
+  }
+  // Under timeout_action delay only the client's deadline is binding.
+  const TimePoint binding =
+      config_.timeout_action == TimeoutAction::kDelay ? entry.client_deadline : entry.deadline;
+  if (binding != kNever) {
+    if (binding <= now) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("model '", model_name_, "': the request's deadline had passed when it reached the queue"));
+    }
+    if (config_.mode == BatchingMode::kSlo) {
+      int64_t rows_ahead = 0;
+      for (int level = 0; level <= entry.level; ++level) rows_ahead += level_rows_[static_cast<size_t>(level)];
+      const TimePoint answer = PredictAnswer(rows_ahead, request.batch_size, binding, now);
+      if (answer > binding) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "model '", model_name_, "': the request cannot be answered within its deadline (",
+            FormatMs(binding - now), " away): ", rows_ahead, " inferences are queued ahead of it and the predicted ",
+            "answer is ", answer == kNever ? std::string("beyond it") : absl::StrCat("in ", FormatMs(answer - now))));
+      }
+    }
+  }
+  Push(std::move(entry), /*front=*/false);
+  return absl::OkStatus();
+}
+
+void RequestQueue::PushFront(QueuedRequest entry) { Push(std::move(entry), /*front=*/true); }
+
+void RequestQueue::Push(QueuedRequest entry, bool front) {
+  if (!entry.delayed) level_rows_[static_cast<size_t>(entry.level)] += entry.request->batch_size;
+  next_expiry_ = std::min(next_expiry_, ExpiryOf(entry));
+  std::deque<QueuedRequest>& queue = QueueOf(entry);
+  if (front) {
+    queue.push_front(std::move(entry));
+  } else {
+    queue.push_back(std::move(entry));
+  }
+  ++size_;
+}
+
+std::deque<QueuedRequest>& RequestQueue::QueueOf(const QueuedRequest& entry) {
+  return entry.delayed ? delayed_ : levels_[static_cast<size_t>(entry.level)];
+}
+
+std::chrono::nanoseconds RequestQueue::PredictBest(int64_t rows) const {
+  std::chrono::nanoseconds best = std::chrono::nanoseconds::max();
+  for (const Instance& instance : instances_) {
+    if (instance.healthy) best = std::min(best, instance.profile.Predict(rows));
+  }
+  if (best == std::chrono::nanoseconds::max()) {
+    for (const Instance& instance : instances_) best = std::min(best, instance.profile.Predict(rows));
+  }
+  return best == std::chrono::nanoseconds::max() ? std::chrono::nanoseconds(0) : best;
+}
+
+TimePoint RequestQueue::ExpiryOf(const QueuedRequest& entry) const {
+  if (entry.deadline == kNever) return kNever;
+  if (config_.mode != BatchingMode::kSlo) return entry.deadline;
+  return entry.deadline - PredictBest(entry.request->batch_size);
+}
+
+bool RequestQueue::Expired(const QueuedRequest& entry, TimePoint now) const {
+  if (entry.deadline == kNever) return false;
+  if (config_.mode != BatchingMode::kSlo) return now >= entry.deadline;
+  return now + PredictBest(entry.request->batch_size) > entry.deadline;
+}
+
+TimePoint RequestQueue::PredictAnswer(int64_t rows_ahead, int64_t rows, TimePoint deadline, TimePoint now) const {
+  std::vector<std::pair<TimePoint, const Instance*>> free_at;
+  for (const Instance& instance : instances_) {
+    if (!instance.healthy) continue;
+    free_at.emplace_back(instance.busy ? std::max(now, instance.busy_until) : now, &instance);
+  }
+  if (free_at.empty() || PredictBest(1).count() <= 0) return now;  // nothing to predict with
+  // Under a backlog, batches settle where twice their latency fits the
+  // budget: a request waits for the batch ahead of it, then runs in its own.
+  const std::chrono::nanoseconds budget = deadline - now;
+  int64_t chunk_rows = 1;
+  for (int64_t size = batches_ ? max_rows_ : 1; size > 1; --size) {
+    if (2 * PredictBest(size) <= budget) {
+      chunk_rows = size;
+      break;
+    }
+  }
+  // Hands the queue ahead, then the request, to whichever instance frees
+  // first, chunk by chunk, and stops as soon as the deadline is out of reach.
+  int64_t remaining = rows_ahead + rows;
+  TimePoint answer = now;
+  while (remaining > 0) {
+    auto earliest = std::min_element(free_at.begin(), free_at.end());
+    if (earliest->first > deadline) return earliest->first;
+    const int64_t chunk = std::min(chunk_rows, remaining);
+    earliest->first += earliest->second->profile.Predict(chunk);
+    answer = earliest->first;
+    remaining -= chunk;
+  }
+  return answer;
+}
+
+bool RequestQueue::SameShapes(const QueuedRequest& a, const QueuedRequest& b) const {
+  const auto& left = a.request->inputs;
+  const auto& right = b.request->inputs;
+  if (left.size() != right.size()) return false;
+  for (size_t i = 0; i < left.size(); ++i) {
+    if (left[i].shape.size() != right[i].shape.size()) return false;
+    if (!std::equal(left[i].shape.begin() + 1, left[i].shape.end(), right[i].shape.begin() + 1)) return false;
+  }
+  return true;
+}
+
+absl::Status RequestQueue::LateStatus(const QueuedRequest& entry, TimePoint now) const {
+  const std::string waited = FormatMs(now - entry.enqueued);
+  if (now >= entry.deadline) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("model '", model_name_, "': the request's deadline passed after ", waited, " in the queue"));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(
+      "model '", model_name_, "': the request can no longer be answered within its deadline (",
+      FormatMs(entry.deadline - now), " left, its execution takes ", FormatMs(PredictBest(entry.request->batch_size)),
+      "); rejected after ", waited, " in the queue"));
+}
+
+RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool draining,
+                                          std::vector<Rejection>* rejected) {
+  Decision decision;
+  if (now >= next_expiry_) Expire(now, rejected);
+  if (size_ == 0) return decision;
+  const LatencyProfile& profile = instances_[instance].profile;
+  const bool slo = config_.mode == BatchingMode::kSlo;
+
+  struct Pick {
+    std::deque<QueuedRequest>* queue;
+    size_t index;
+  };
+  std::vector<Pick> picks;
+  const QueuedRequest* head = nullptr;
+  int64_t rows = 0;
+  TimePoint earliest_deadline = kNever;
+  bool removed = false;
+  bool full = false;
+  auto consider = [&](std::deque<QueuedRequest>& queue) {
+    for (size_t i = 0; i < queue.size() && !full; ++i) {
+      QueuedRequest& entry = queue[i];
+      if (entry.request == nullptr) continue;
+      if (entry.request->cancelled && entry.request->cancelled()) {
+        rejected->push_back({std::move(entry), absl::CancelledError(absl::StrCat(
+                                                   "model '", model_name_,
+                                                   "': the client cancelled the request while it was queued"))});
+        entry.request = nullptr;
+        removed = true;
+        continue;
+      }
+      const int64_t entry_rows = entry.request->batch_size;
+      if (head == nullptr) {
+        head = &entry;
+        rows = entry_rows;
+        earliest_deadline = entry.deadline;
+        picks.push_back({&queue, i});
+        full = !batches_ || rows >= max_rows_;
+        continue;
+      }
+      if (!SameShapes(*head, entry)) continue;
+      if (rows + entry_rows > max_rows_) {
+        full = true;
+        break;
+      }
+      const TimePoint deadline = std::min(earliest_deadline, entry.deadline);
+      if (slo && deadline != kNever && now + profile.Predict(rows + entry_rows) > deadline) {
+        full = true;  // a larger batch would make someone late
+        break;
+      }
+      earliest_deadline = deadline;
+      rows += entry_rows;
+      picks.push_back({&queue, i});
+      full = rows >= max_rows_;
+    }
+  };
+  for (auto& level : levels_) consider(level);
+  consider(delayed_);
+  if (head == nullptr) {
+    if (removed) Compact();
+    return decision;
+  }
+
+  // Whether to hold the batch back for more requests.
+  TimePoint hold_until = kNever;
+  if (!draining && !full && batches_) {
+    if (config_.mode == BatchingMode::kFixedDelay) {
+      const auto& preferred = config_.preferred_batch_sizes;
+      const bool preferred_reached =
+          !preferred.empty() && rows >= *std::max_element(preferred.begin(), preferred.end());
+      if (!preferred_reached) hold_until = head->enqueued + config_.max_queue_delay;
+    } else if (slo && config_.max_queue_delay.count() > 0) {
+      hold_until = head->enqueued + config_.max_queue_delay;
+      if (earliest_deadline != kNever) hold_until = std::min(hold_until, earliest_deadline - profile.Predict(rows + 1));
+    }
+  }
+  if (hold_until != kNever && hold_until > now) {
+    if (removed) Compact();
+    decision.wake_at = hold_until;
+    return decision;
+  }
+  if (config_.mode == BatchingMode::kFixedDelay && !config_.preferred_batch_sizes.empty()) {
+    int64_t target = 0;
+    for (int64_t size : config_.preferred_batch_sizes) {
+      if (size <= rows) target = std::max(target, size);
+    }
+    while (target > 0 && rows > target && picks.size() > 1) {
+      rows -= picks.back().queue->at(picks.back().index).request->batch_size;
+      picks.pop_back();
+    }
+  }
+  decision.batch.reserve(picks.size());
+  for (const Pick& pick : picks) {
+    QueuedRequest& entry = (*pick.queue)[pick.index];
+    decision.batch.push_back(std::move(entry));
+    entry.request = nullptr;
+  }
+  Compact();
+  Instance& runner = instances_[instance];
+  runner.busy = true;
+  runner.busy_until = now + profile.Predict(rows);
+  return decision;
+}
+
+void RequestQueue::Compact() {
+  size_ = 0;
+  auto compact = [this](std::deque<QueuedRequest>& queue) {
+    queue.erase(std::remove_if(queue.begin(), queue.end(),
+                               [](const QueuedRequest& entry) { return entry.request == nullptr; }),
+                queue.end());
+    size_ += queue.size();
+  };
+  for (size_t level = 0; level < levels_.size(); ++level) {
+    compact(levels_[level]);
+    level_rows_[level] = 0;
+    for (const QueuedRequest& entry : levels_[level]) level_rows_[level] += entry.request->batch_size;
+  }
+  compact(delayed_);
+}
+
+void RequestQueue::Finished(size_t instance, int64_t rows, std::chrono::nanoseconds took) {
+  Instance& runner = instances_[instance];
+  runner.busy = false;
+  if (took.count() > 0) runner.profile.Record(rows, took);
+}
+
+void RequestQueue::Expire(TimePoint now, std::vector<Rejection>* rejected) {
+  TimePoint next = kNever;
+  std::vector<QueuedRequest> now_delayed;
+  bool removed = false;
+  auto sweep = [&](std::deque<QueuedRequest>& queue) {
+    for (QueuedRequest& entry : queue) {
+      if (entry.request == nullptr) continue;
+      if (!Expired(entry, now)) {
+        next = std::min(next, ExpiryOf(entry));
+        continue;
+      }
+      removed = true;
+      if (config_.timeout_action == TimeoutAction::kDelay && !entry.delayed && entry.deadline < entry.client_deadline) {
+        entry.delayed = true;
+        entry.deadline = entry.client_deadline;
+        now_delayed.push_back(std::move(entry));
+      } else {
+        absl::Status status = LateStatus(entry, now);
+        rejected->push_back({std::move(entry), std::move(status)});
+      }
+      entry.request = nullptr;
+    }
+  };
+  for (auto& level : levels_) sweep(level);
+  sweep(delayed_);
+  if (removed) Compact();
+  for (QueuedRequest& entry : now_delayed) {
+    if (Expired(entry, now)) {
+      absl::Status status = LateStatus(entry, now);
+      rejected->push_back({std::move(entry), std::move(status)});
+      continue;
+    }
+    next = std::min(next, ExpiryOf(entry));
+    delayed_.push_back(std::move(entry));
+    ++size_;
+  }
+  next_expiry_ = next;
+}
+
+void RequestQueue::SetHealthy(size_t instance, bool healthy) {
+  instances_[instance].healthy = healthy;
+  instances_[instance].busy = false;
+}
+
+std::vector<QueuedRequest> RequestQueue::TakeAll() {
+  std::vector<QueuedRequest> all;
+  all.reserve(size_);
+  for (auto& level : levels_) {
+    for (QueuedRequest& entry : level) all.push_back(std::move(entry));
+    level.clear();
+  }
+  for (QueuedRequest& entry : delayed_) all.push_back(std::move(entry));
+  delayed_.clear();
+  std::fill(level_rows_.begin(), level_rows_.end(), 0);
+  size_ = 0;
+  next_expiry_ = kNever;
+  return all;
+}
+
+}  // namespace edgeserve::scheduler
