@@ -71,7 +71,7 @@ absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
     if (config_.mode == BatchingMode::kSlo) {
       int64_t rows_ahead = 0;
       for (int level = 0; level <= entry.level; ++level) rows_ahead += level_rows_[static_cast<size_t>(level)];
-      const TimePoint answer = PredictAnswer(rows_ahead, request.batch_size, binding, now);
+      const TimePoint answer = PredictAnswer(entry, binding, now);
       if (answer > binding) {
         return absl::DeadlineExceededError(absl::StrCat(
             "model '", model_name_, "': the request cannot be answered within its deadline (",
@@ -120,41 +120,70 @@ TimePoint RequestQueue::ExpiryOf(const QueuedRequest& entry) const {
 }
 
 bool RequestQueue::Expired(const QueuedRequest& entry, TimePoint now) const {
-  if (entry.deadline == kNever) return false;
-  if (config_.mode != BatchingMode::kSlo) return now >= entry.deadline;
-  return now + PredictBest(entry.request->batch_size) > entry.deadline;
+  // The same instant as ExpiryOf, so that after Expire every expiry left lies
+  // strictly ahead.
+  return entry.deadline != kNever && now >= ExpiryOf(entry);
 }
 
-TimePoint RequestQueue::PredictAnswer(int64_t rows_ahead, int64_t rows, TimePoint deadline, TimePoint now) const {
+int64_t RequestQueue::BatchCap(const LatencyProfile& profile, const QueuedRequest& head) const {
+  if (!batches_ || config_.mode != BatchingMode::kSlo || head.deadline == kNever) return max_rows_;
+  // Nexus's rule: under a backlog a request waits for the batch ahead of it,
+  // then runs in its own, so a batch may take half the request's budget.
+  // Larger batches would leave the requests queued behind them too little
+  // time, and the batches after them would shrink.
+  const auto budget = head.deadline - head.request->received;
+  for (int64_t rows = max_rows_; rows > 1; --rows) {
+    if (2 * profile.Predict(rows) <= budget) return rows;
+  }
+  return 1;
+}
+
+TimePoint RequestQueue::PredictAnswer(const QueuedRequest& entry, TimePoint deadline, TimePoint now) const {
   std::vector<std::pair<TimePoint, const Instance*>> free_at;
   for (const Instance& instance : instances_) {
     if (!instance.healthy) continue;
     free_at.emplace_back(instance.busy ? std::max(now, instance.busy_until) : now, &instance);
   }
   if (free_at.empty() || PredictBest(1).count() <= 0) return now;  // nothing to predict with
-  // Under a backlog, batches settle where twice their latency fits the
-  // budget: a request waits for the batch ahead of it, then runs in its own.
-  const std::chrono::nanoseconds budget = deadline - now;
-  int64_t chunk_rows = 1;
-  for (int64_t size = batches_ ? max_rows_ : 1; size > 1; --size) {
-    if (2 * PredictBest(size) <= budget) {
-      chunk_rows = size;
-      break;
-    }
+  // What Next will do with the requests ahead and this one, if nothing of a
+  // higher priority arrives: each free instance in turn takes the largest
+  // batch that keeps its earliest deadline; a request that would miss its
+  // own is rejected by then and takes no time.
+  std::vector<const QueuedRequest*> pending;
+  for (int level = 0; level <= entry.level; ++level) {
+    for (const QueuedRequest& ahead : levels_[static_cast<size_t>(level)]) pending.push_back(&ahead);
   }
-  // Hands the queue ahead, then the request, to whichever instance frees
-  // first, chunk by chunk, and stops as soon as the deadline is out of reach.
-  int64_t remaining = rows_ahead + rows;
-  TimePoint answer = now;
-  while (remaining > 0) {
+  pending.push_back(&entry);
+  const size_t self = pending.size() - 1;
+  size_t next = 0;
+  while (next <= self) {
     auto earliest = std::min_element(free_at.begin(), free_at.end());
-    if (earliest->first > deadline) return earliest->first;
-    const int64_t chunk = std::min(chunk_rows, remaining);
-    earliest->first += earliest->second->profile.Predict(chunk);
-    answer = earliest->first;
-    remaining -= chunk;
+    const TimePoint start = earliest->first;
+    if (start > deadline) return start;
+    const LatencyProfile& profile = earliest->second->profile;
+    const QueuedRequest& head = *pending[next];
+    if (start + profile.Predict(head.request->batch_size) > head.deadline) {
+      if (next == self) return start + profile.Predict(head.request->batch_size);
+      ++next;  // expires before it runs
+      continue;
+    }
+    const int64_t cap = BatchCap(profile, head);
+    int64_t rows = head.request->batch_size;
+    TimePoint earliest_deadline = head.deadline;
+    size_t end = next + 1;
+    while (end < pending.size() && rows + pending[end]->request->batch_size <= cap) {
+      const int64_t joined_rows = rows + pending[end]->request->batch_size;
+      const TimePoint joined = std::min(earliest_deadline, pending[end]->deadline);
+      if (start + profile.Predict(joined_rows) > joined) break;
+      rows = joined_rows;
+      earliest_deadline = joined;
+      ++end;
+    }
+    earliest->first = start + profile.Predict(rows);
+    if (end > self) return earliest->first;
+    next = end;
   }
-  return answer;
+  return now;
 }
 
 bool RequestQueue::SameShapes(const QueuedRequest& a, const QueuedRequest& b) const {
@@ -195,6 +224,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
   std::vector<Pick> picks;
   const QueuedRequest* head = nullptr;
   int64_t rows = 0;
+  int64_t limit = max_rows_;
   TimePoint earliest_deadline = kNever;
   bool removed = false;
   bool full = false;
@@ -215,12 +245,13 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
         head = &entry;
         rows = entry_rows;
         earliest_deadline = entry.deadline;
+        limit = BatchCap(profile, entry);
         picks.push_back({&queue, i});
-        full = !batches_ || rows >= max_rows_;
+        full = !batches_ || rows >= limit;
         continue;
       }
       if (!SameShapes(*head, entry)) continue;
-      if (rows + entry_rows > max_rows_) {
+      if (rows + entry_rows > limit) {
         full = true;
         break;
       }
@@ -232,7 +263,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
       earliest_deadline = deadline;
       rows += entry_rows;
       picks.push_back({&queue, i});
-      full = rows >= max_rows_;
+      full = rows >= limit;
     }
   };
   for (auto& level : levels_) consider(level);

@@ -110,9 +110,11 @@ class RequestQueue {
   // Fastest-instance time below which `entry` can no longer be answered.
   TimePoint ExpiryOf(const QueuedRequest& entry) const;
   bool Expired(const QueuedRequest& entry, TimePoint now) const;
-  // In mode slo: the predicted time at which a request of `rows` with
-  // `rows_ahead` queued before it would be answered.
-  TimePoint PredictAnswer(int64_t rows_ahead, int64_t rows, TimePoint deadline, TimePoint now) const;
+  // In mode slo: when `entry`, not yet queued, would be answered, running
+  // the dispatch rule forward over the requests ahead of it.
+  TimePoint PredictAnswer(const QueuedRequest& entry, TimePoint deadline, TimePoint now) const;
+  // In mode slo, the most rows a batch headed by `head` should hold.
+  int64_t BatchCap(const LatencyProfile& profile, const QueuedRequest& head) const;
   bool SameShapes(const QueuedRequest& a, const QueuedRequest& b) const;
   std::deque<QueuedRequest>& QueueOf(const QueuedRequest& entry);
   void Push(QueuedRequest entry, bool front);
