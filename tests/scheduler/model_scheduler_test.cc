@@ -1,5 +1,6 @@
 #include "edgeserve/scheduler/model_scheduler.h"
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -83,17 +84,29 @@ class ModelSchedulerTest : public ::testing::Test {
  protected:
   void Start(int executors, size_t max_queue_size = 1024,
              std::chrono::milliseconds health_retry_interval = std::chrono::seconds(600)) {
+    SchedulerOptions options;
+    options.model_name = kModel;
+    options.batching.max_queue_size = max_queue_size;
+    options.health_retry_interval = health_retry_interval;
+    StartWith(std::move(options), executors);
+  }
+
+  void StartWith(SchedulerOptions options, int executors) {
     std::vector<std::unique_ptr<hal::Executor>> owned;
     for (int i = 0; i < executors; ++i) {
       auto fake = std::make_unique<FakeExecutor>();
       fakes_.push_back(fake.get());
       owned.push_back(std::move(fake));
     }
+    scheduler_ = std::make_unique<ModelScheduler>(std::move(options), std::move(owned), &statistics_);
+  }
+
+  // A model that batches up to 8, in mode slo without a target.
+  void StartBatching() {
     SchedulerOptions options;
     options.model_name = kModel;
-    options.batching.max_queue_size = max_queue_size;
-    options.health_retry_interval = health_retry_interval;
-    scheduler_ = std::make_unique<ModelScheduler>(std::move(options), std::move(owned), &statistics_);
+    options.model_max_batch_size = 8;
+    StartWith(std::move(options), 1);
   }
 
   // Opens every gate before the scheduler stops, so that a failed assertion
@@ -116,6 +129,7 @@ class ModelSchedulerTest : public ::testing::Test {
     view.name = "in";
     view.datatype = core::DataType::kUint8;
     view.shape = {static_cast<int64_t>(owned->payload.size())};
+    if (batching_shapes_) view.shape = {batch_size, static_cast<int64_t>(owned->payload.size()) / batch_size};
     view.data = owned->payload;
     owned->request.id = owned->payload;
     owned->request.inputs.push_back(view);
@@ -138,6 +152,7 @@ class ModelSchedulerTest : public ::testing::Test {
     core::InferenceRequest request;
   };
 
+  bool batching_shapes_ = false;  // inputs shaped [batch, bytes per row]
   core::ModelStatistics statistics_;
   CompletionLog log_;
   std::deque<std::unique_ptr<OwnedRequest>> requests_;
@@ -552,6 +567,110 @@ TEST_F(ModelSchedulerTest, WithoutAHealthyInstanceRequestsFailAtOnceUntilTheDevi
   Submit();
   ASSERT_TRUE(log_.WaitFor(4));
   EXPECT_TRUE(log_.completions()[3].result.ok());
+}
+
+TEST_F(ModelSchedulerTest, RequestsQueuedTogetherRunAsOneBatchAndEachGetsItsOwnRows) {
+  batching_shapes_ = true;
+  StartBatching();
+  fakes_[0]->Block();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  const int first = Submit(), second = Submit(), third = Submit();
+  fakes_[0]->SetResult(std::vector<core::Tensor>{test_util::MakeTensor(core::DataType::kUint8, {3, 2}, "aabbcc")});
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(4));
+
+  const std::vector<FakeExecutor::Call> calls = fakes_[0]->calls();
+  ASSERT_EQ(calls.size(), 2u);  // the first alone, the three queued behind it together
+  EXPECT_EQ(calls[1].input_bytes[0], Payload(first) + Payload(second) + Payload(third));
+  const std::map<int, std::string> expected = {{first, "aa"}, {second, "bb"}, {third, "cc"}};
+  for (const CompletionLog::Completion& completion : log_.completions()) {
+    if (completion.request == 0) continue;
+    ASSERT_TRUE(completion.result.ok()) << completion.result.status();
+    ASSERT_EQ(completion.result->size(), 1u);
+    EXPECT_EQ((*completion.result)[0].data, expected.at(completion.request));
+    EXPECT_THAT((*completion.result)[0].shape, ElementsAre(1, 2));
+  }
+  const core::ModelStatisticsSnapshot snapshot = statistics_.Snapshot();
+  EXPECT_EQ(snapshot.execution_count, 2u);
+  ASSERT_EQ(snapshot.batches.count(3), 1u);
+  EXPECT_EQ(snapshot.batches.at(3).compute_infer.count, 1u);
+}
+
+TEST_F(ModelSchedulerTest, ABatchWhoseOutputsLackItsRowsFailsEveryRequestInIt) {
+  batching_shapes_ = true;
+  StartBatching();
+  fakes_[0]->Block();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  Submit();
+  Submit();
+  fakes_[0]->SetResult(std::vector<core::Tensor>{test_util::MakeTensor(core::DataType::kUint8, {1, 2}, "aa")});
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(3));
+  for (const CompletionLog::Completion& completion : log_.completions()) {
+    if (completion.request == 0) continue;
+    EXPECT_EQ(completion.result.status().code(), absl::StatusCode::kInternal);
+    EXPECT_THAT(std::string(completion.result.status().message()), ::testing::HasSubstr("for a batch of 2"));
+  }
+}
+
+TEST_F(ModelSchedulerTest, TheDeadlineWatchRejectsAQueuedRequestWhileEveryInstanceIsBusy) {
+  Start(1);
+  fakes_[0]->Block();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  core::InferenceRequest* request = const_cast<core::InferenceRequest*>(NewRequest());
+  request->client_deadline = core::Clock::now() + std::chrono::milliseconds(20);
+  scheduler_->Enqueue(request, log_.For(1));
+  ASSERT_TRUE(log_.WaitFor(1));  // answered while the first request still runs
+  EXPECT_EQ(fakes_[0]->started(), 1);
+  const CompletionLog::Completion rejected = log_.completions()[0];
+  EXPECT_EQ(rejected.request, 1);
+  EXPECT_EQ(rejected.result.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(statistics_.Snapshot().rejected_deadline, 1u);
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(2));
+  EXPECT_EQ(fakes_[0]->started(), 1);
+}
+
+TEST_F(ModelSchedulerTest, ARequestCancelledWhileQueuedIsNeverExecuted) {
+  Start(1);
+  fakes_[0]->Block();
+  Submit();
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  core::InferenceRequest* request = const_cast<core::InferenceRequest*>(NewRequest());
+  request->cancelled = [gone] { return gone->load(); };
+  scheduler_->Enqueue(request, log_.For(1));
+  Submit();
+  gone->store(true);
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(3));
+  EXPECT_EQ(fakes_[0]->started(), 2);
+  for (const CompletionLog::Completion& completion : log_.completions()) {
+    if (completion.request == 1) {
+      EXPECT_EQ(completion.result.status().code(), absl::StatusCode::kCancelled);
+    }
+  }
+  EXPECT_EQ(statistics_.Snapshot().cancelled, 1u);
+}
+
+TEST_F(ModelSchedulerTest, EachInstanceMeasuresItsLatencyProfileBeforeServing) {
+  SchedulerOptions options;
+  options.model_name = kModel;
+  options.model_max_batch_size = 8;
+  options.inputs = {core::TensorSpec{"in", core::DataType::kFp32, {-1, 3}}};
+  StartWith(std::move(options), 2);
+  std::vector<int64_t> sizes;
+  for (const LatencyEstimate& estimate : scheduler_->LatencyProfiles()) {
+    if (estimate.instance == 1) sizes.push_back(estimate.batch_size);
+    EXPECT_EQ(estimate.samples, 3u);  // the first run of each size is left out
+  }
+  EXPECT_THAT(sizes, ElementsAre(1, 2, 4, 8));
+  const std::vector<FakeExecutor::Call> calls = fakes_[1]->calls();
+  ASSERT_EQ(calls.size(), 16u);
+  EXPECT_EQ(calls.back().input_bytes[0].size(), 8u * 1 * 3 * sizeof(float));
 }
 
 }  // namespace
