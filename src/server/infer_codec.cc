@@ -88,6 +88,8 @@ absl::Status ConvertContents(const InferTensorContents& contents, core::DataType
 absl::Status DecodeSchedulingParameters(const inference::ModelInferRequest& message, core::InferenceRequest* request) {
   // Far enough for any wait and near enough that a deadline stays representable.
   constexpr int64_t kLongestTimeoutUs = int64_t{366} * 24 * 3600 * 1000 * 1000;
+  request->priority = 0;
+  request->timeout.reset();
   for (const char* name : {"priority", "timeout"}) {
     auto found = message.parameters().find(name);
     if (found == message.parameters().end()) continue;

@@ -365,5 +365,58 @@ TEST_F(InstanceGroupsTest, BadGroupsNameTheKey) {
               HasSubstr("instance_groups: must list at least one group"));
 }
 
+TEST_F(ModelConfigTest, BatchingDefaultsToSloWithoutATargetAtTheModelsBatchLimit) {
+  absl::StatusOr<ModelConfig> config = Load(kValidConfig, "resnet", ModelConfigLimits{64, 300});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->batching.mode, scheduler::BatchingMode::kSlo);
+  EXPECT_EQ(config->batching.max_batch_size, 8);
+  EXPECT_EQ(config->batching.latency_target.count(), 0);
+  EXPECT_EQ(config->batching.max_queue_size, 300u);
+  EXPECT_EQ(config->batching.priority_levels, 1);
+}
+
+TEST_F(ModelConfigTest, BatchingSectionParsesEveryField) {
+  absl::StatusOr<ModelConfig> config = Load(std::string(kValidConfig) + R"(batching:
+  mode: fixed_delay
+  max_batch_size: 4
+  preferred_batch_sizes: [2, 4]
+  latency_target_ms: 8.5
+  max_queue_delay_us: 1500
+  max_queue_size: 64
+  priority_levels: 3
+  default_priority: 3
+  default_timeout_us: 250000
+  timeout_action: delay
+)");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const scheduler::BatchingConfig& batching = config->batching;
+  EXPECT_EQ(batching.mode, scheduler::BatchingMode::kFixedDelay);
+  EXPECT_EQ(batching.max_batch_size, 4);
+  EXPECT_THAT(batching.preferred_batch_sizes, ::testing::ElementsAre(2, 4));
+  EXPECT_EQ(batching.latency_target.count(), 8500);
+  EXPECT_EQ(batching.max_queue_delay.count(), 1500);
+  EXPECT_EQ(batching.max_queue_size, 64u);
+  EXPECT_EQ(batching.priority_levels, 3);
+  EXPECT_EQ(batching.default_priority, 3);
+  EXPECT_EQ(batching.default_timeout.count(), 250000);
+  EXPECT_EQ(batching.timeout_action, scheduler::TimeoutAction::kDelay);
+}
+
+TEST_F(ModelConfigTest, BatchingErrorsNameTheirKeys) {
+  const std::string base = kValidConfig;
+  EXPECT_THAT(LoadError(base + "batching: {mode: adaptive}\n"), ::testing::HasSubstr("batching.mode"));
+  EXPECT_THAT(LoadError(base + "batching: {max_batch_size: 9}\n"),
+              ::testing::HasSubstr("batching.max_batch_size: 9 is above the model's max_batch_size (8)"));
+  EXPECT_THAT(LoadError(base + "batching: {preferred_batch_sizes: [16]}\n"),
+              ::testing::HasSubstr("batching.preferred_batch_sizes"));
+  EXPECT_THAT(LoadError(base + "batching: {latency_target_ms: fast}\n"),
+              ::testing::HasSubstr("batching.latency_target_ms: expected a number"));
+  EXPECT_THAT(LoadError(base + "batching: {max_queue_size: 5000}\n"), ::testing::HasSubstr("batching.max_queue_size"));
+  EXPECT_THAT(LoadError(base + "batching: {priority_levels: 2, default_priority: 3}\n"),
+              ::testing::HasSubstr("batching.default_priority: 3 is above priority_levels (2)"));
+  EXPECT_THAT(LoadError(base + "batching: {timeout_action: drop}\n"), ::testing::HasSubstr("batching.timeout_action"));
+  EXPECT_THAT(LoadError(base + "batching: {max_delay: 5}\n"), ::testing::HasSubstr("batching.max_delay"));
+}
+
 }  // namespace
 }  // namespace edgeserve::repository

@@ -321,5 +321,48 @@ TEST(EncodeInferOutputsTest, AllOutputsWhenAllAreSelected) {
   EXPECT_EQ(response.raw_output_contents(1), "");
 }
 
+TEST(DecodeInferRequestTest, PriorityAndTimeoutParametersAreReadAsTritonSendsThem) {
+  inference::ModelInferRequest message;
+  AddInput(&message, "x", "FP32", {1})->mutable_contents()->add_fp32_contents(1);
+  (*message.mutable_parameters())["priority"].set_uint64_param(2);
+  (*message.mutable_parameters())["timeout"].set_int64_param(1500);
+  (*message.mutable_parameters())["sequence_id"].set_string_param("ignored");
+  core::InferenceRequest request;
+  ASSERT_TRUE(DecodeInferRequest(message, &request).ok());
+  EXPECT_EQ(request.priority, 2);
+  ASSERT_TRUE(request.timeout.has_value());
+  EXPECT_EQ(request.timeout->count(), 1500);
+
+  (*message.mutable_parameters())["timeout"].set_int64_param(0);  // 0: the model's default
+  ASSERT_TRUE(DecodeInferRequest(message, &request).ok());
+  EXPECT_FALSE(request.timeout.has_value());
+}
+
+TEST(DecodeInferRequestTest, BadSchedulingParametersNameTheParameter) {
+  inference::ModelInferRequest message;
+  AddInput(&message, "x", "FP32", {1})->mutable_contents()->add_fp32_contents(1);
+  (*message.mutable_parameters())["timeout"].set_int64_param(-1);
+  EXPECT_EQ(DecodeError(message), "parameter 'timeout': must be 0 or more, got -1");
+  (*message.mutable_parameters())["timeout"].set_string_param("soon");
+  EXPECT_EQ(DecodeError(message), "parameter 'timeout': expected an integer in int64_param or uint64_param");
+}
+
+TEST(EncodeInferOutputsTest, ABatchedRequestGetsOnlyItsRows) {
+  std::vector<core::TensorSpec> specs(1);
+  specs[0].name = "y";
+  auto batch = std::make_shared<std::vector<core::Tensor>>(1);
+  (*batch)[0].datatype = core::DataType::kInt32;
+  (*batch)[0].shape = {3, 2};
+  (*batch)[0].data = Bytes(std::vector<int32_t>{1, 2, 3, 4, 5, 6});
+  core::InferenceOutputs share{batch, 1, 2, /*whole=*/false};
+  core::InferenceRequest request;
+  request.output_indices = {0};
+  inference::ModelInferResponse response;
+  EncodeInferOutputs(specs, request, share, &response);
+  EXPECT_THAT(response.outputs(0).shape(), ElementsAre(2, 2));
+  EXPECT_EQ(response.raw_output_contents(0), Bytes(std::vector<int32_t>{3, 4, 5, 6}));
+  EXPECT_EQ((*batch)[0].data.size(), 6 * sizeof(int32_t));  // the batch stays whole for the other requests
+}
+
 }  // namespace
 }  // namespace edgeserve::server

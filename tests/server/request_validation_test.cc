@@ -250,5 +250,17 @@ TEST_F(RequestValidationTest, DuplicateRequestedOutput) {
   EXPECT_EQ(Error(BatchingConfig(), request), "output 'y' is requested more than once");
 }
 
+TEST_F(RequestValidationTest, PriorityMustBeOneOfTheModelsLevels) {
+  repository::ModelConfig config = BatchingConfig();
+  core::InferenceRequest request = ValidRequest();
+  request.priority = 3;
+  EXPECT_EQ(Error(config, request), "<valid>");  // one level: ignored, as Triton ignores it
+  config.batching.priority_levels = 2;
+  EXPECT_EQ(Error(config, request),
+            "parameter 'priority': 3 is outside 0 to 2; model 'm' has 2 priority levels (1 is the highest, 0 the default)");
+  request.priority = 2;
+  EXPECT_EQ(Error(config, request), "<valid>");
+}
+
 }  // namespace
 }  // namespace edgeserve::server
