@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 EXAMPLE_MODELS := models/identity/1/model.pt models/add_sub/1/model.pt models/classifier/1/model.pt \
                   models/mlp/1/model.pt models/mlp_int8/1/model.pt
 
-.PHONY: all deps configure build models run test bench clean
+.PHONY: all deps configure build models run test bench bench-slo clean
 
 all: build
 
@@ -36,6 +36,9 @@ test: build models
 
 bench: build models
 	bench/run_benchmarks.sh $(BUILD_DIR)
+
+bench-slo: build models
+	bench/slo_sweep.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -44,6 +44,8 @@ bool Flags::Switch(const std::string& name) {
   return values_.count(name) != 0;
 }
 
+bool Flags::Has(const std::string& name) const { return values_.count(name) != 0; }
+
 absl::StatusOr<std::string> Flags::String(const std::string& name) {
   used_.insert(name);
   auto it = values_.find(name);
@@ -71,16 +73,32 @@ absl::StatusOr<int64_t> Flags::Int(const std::string& name, int64_t fallback, in
   return value;
 }
 
+namespace {
+
+absl::StatusOr<double> ParseDouble(const std::string& name, const std::string& text, double min,
+                                   const char* what) {
+  double value = 0;
+  if (!absl::SimpleAtod(text, &value) || !std::isfinite(value) || value < min) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": expected ", what, " of at least ", min, ", got '",
+                                                   text, "'"));
+  }
+  return value;
+}
+
+}  // namespace
+
 absl::StatusOr<double> Flags::Seconds(const std::string& name, double fallback, double min) {
   used_.insert(name);
   auto it = values_.find(name);
   if (it == values_.end()) return fallback;
-  double value = 0;
-  if (!absl::SimpleAtod(it->second, &value) || !std::isfinite(value) || value < min) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", name, ": expected seconds of at least ", min, ", got '", it->second, "'"));
-  }
-  return value;
+  return ParseDouble(name, it->second, min, "seconds");
+}
+
+absl::StatusOr<double> Flags::Number(const std::string& name, double fallback, double min) {
+  used_.insert(name);
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  return ParseDouble(name, it->second, min, "a number");
 }
 
 absl::StatusOr<std::vector<int64_t>> Flags::Shape(const std::string& name) {

@@ -21,10 +21,14 @@ class Flags {
                                      const std::set<std::string>& switches);
 
   bool Switch(const std::string& name);
+  // Whether the flag was given; does not count as asking for it.
+  bool Has(const std::string& name) const;
   absl::StatusOr<std::string> String(const std::string& name);  // required
   std::string String(const std::string& name, const std::string& fallback);
   absl::StatusOr<int64_t> Int(const std::string& name, int64_t fallback, int64_t min);
   absl::StatusOr<double> Seconds(const std::string& name, double fallback, double min);
+  // A decimal number such as a rate or milliseconds.
+  absl::StatusOr<double> Number(const std::string& name, double fallback, double min);
   // "1,3,224,224" -> {1, 3, 224, 224}; empty when the flag is absent.
   absl::StatusOr<std::vector<int64_t>> Shape(const std::string& name);
 

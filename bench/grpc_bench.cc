@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -41,16 +42,22 @@ std::string DescribeInputs(const inference::ModelInferRequest& request) {
   return text;
 }
 
-}  // namespace
-
-absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
-  const auto timeout = std::chrono::milliseconds(options.timeout_ms);
+// A connected client for one model: what both modes set up before their
+// clock starts.
+struct Target {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
+  PreparedRequest prepared;
+  std::string inputs;  // DescribeInputs of the request
+};
+
+absl::StatusOr<Target> Connect(const GrpcBenchOptions& options) {
+  const auto timeout = std::chrono::milliseconds(options.timeout_ms);
+  Target target;
   for (int i = 0; i < options.channels; ++i) {
-    channels.push_back(MakeChannel(options.url));
+    target.channels.push_back(MakeChannel(options.url));
     // Connect before the clock starts so the warm-up measures serving, not
     // TCP and HTTP/2 set-up.
-    if (!channels.back()->WaitForConnected(std::chrono::system_clock::now() + timeout)) {
+    if (!target.channels.back()->WaitForConnected(std::chrono::system_clock::now() + timeout)) {
       return absl::UnavailableError(absl::StrCat("cannot connect to ", options.url, " within ",
                                                  options.timeout_ms, " ms"));
     }
@@ -62,8 +69,8 @@ absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
   inference::ModelMetadataResponse metadata;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + timeout);
-  grpc::Status status =
-      inference::GRPCInferenceService::NewStub(channels.front())->ModelMetadata(&context, metadata_request, &metadata);
+  grpc::Status status = inference::GRPCInferenceService::NewStub(target.channels.front())
+                            ->ModelMetadata(&context, metadata_request, &metadata);
   if (!status.ok()) {
     return absl::UnavailableError(absl::StrCat("ModelMetadata for '", options.model, "' at ", options.url,
                                                " failed: ", DescribeStatus(status)));
@@ -72,24 +79,52 @@ absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
   absl::StatusOr<PreparedRequest> prepared =
       BuildInferRequest(metadata, options.model, options.version, options.inputs);
   if (!prepared.ok()) return prepared.status();
+  target.prepared = *std::move(prepared);
+  target.inputs = DescribeInputs(target.prepared.request);
+  return target;
+}
 
-  const std::string inputs = DescribeInputs(prepared->request);
-  InferClient client(channels, std::move(prepared->request), timeout);
+int ClientThreads(const GrpcBenchOptions& options) {
+  return options.client_threads > 0 ? options.client_threads
+                                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::string DescribeTarget(const GrpcBenchOptions& options) {
+  return absl::StrCat(options.url, " model ", options.model,
+                      options.version.empty() ? "" : absl::StrCat(" version ", options.version));
+}
+
+// Nearest-rank p50 and p99 of one group of failures.
+FailureGroup Group(const std::string& code, std::vector<int64_t>& latencies_ns) {
+  FailureGroup group;
+  group.code = code;
+  const LatencySummary summary = SummarizeLatencies(latencies_ns);
+  group.count = summary.count;
+  group.p50_us = summary.p50_us;
+  group.p99_us = summary.p99_us;
+  return group;
+}
+
+}  // namespace
+
+absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
+  absl::StatusOr<Target> target = Connect(options);
+  if (!target.ok()) return target.status();
+
+  InferClient client(target->channels, std::move(target->prepared.request),
+                     std::chrono::milliseconds(options.timeout_ms));
   ClosedLoopOptions loop;
   loop.concurrency = options.concurrency;
-  loop.threads = options.client_threads > 0 ? options.client_threads
-                                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  loop.threads = std::min(loop.threads, options.concurrency);
+  loop.threads = std::min(ClientThreads(options), options.concurrency);
   loop.warmup = FromSeconds(options.warmup_s);
   loop.duration = FromSeconds(options.duration_s);
   Totals totals = RunClosedLoop(client, loop);
 
   Report report;
   report.mode = "grpc";
-  report.target = absl::StrCat(options.url, " model ", options.model,
-                               options.version.empty() ? "" : absl::StrCat(" version ", options.version));
+  report.target = DescribeTarget(options);
   report.concurrency = options.concurrency;
-  report.batch = prepared->batch;
+  report.batch = target->prepared.batch;
   report.warmup_s = options.warmup_s;
   report.duration_s = options.duration_s;
   report.requests = totals.requests;
@@ -98,7 +133,87 @@ absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
   report.latency = SummarizeLatencies(totals.latencies_ns);
   report.details.emplace_back("channels", absl::StrCat(options.channels));
   report.details.emplace_back("client threads", absl::StrCat(loop.threads));
-  report.details.emplace_back("inputs", inputs);
+  report.details.emplace_back("inputs", target->inputs);
+  return report;
+}
+
+Report SummarizeOpenLoop(OpenLoopTotals& totals, const OpenLoopBenchOptions& options, int64_t batch) {
+  Report report;
+  report.mode = "open-loop";
+  report.concurrency = 0;
+  report.batch = batch;
+  report.warmup_s = options.target.warmup_s;
+  report.duration_s = options.target.duration_s;
+  report.requests = static_cast<int64_t>(totals.latencies_ns.size());
+  report.first_error = totals.first_error;
+
+  OpenLoopSummary open;
+  open.rate_per_s = options.rate_per_s;
+  open.slo_ms = options.slo_ms;
+  open.sent = totals.sent;
+  open.dropped = totals.dropped;
+  // In integer nanoseconds, so a latency of exactly the SLO counts as within.
+  const auto slo_ns = static_cast<int64_t>(std::llround(options.slo_ms * 1e6));
+  open.within_slo = std::count_if(totals.latencies_ns.begin(), totals.latencies_ns.end(),
+                                  [slo_ns](int64_t latency_ns) { return latency_ns <= slo_ns; });
+  std::vector<int64_t> all_rejected;
+  for (int code = 0; code < kStatusCodes; ++code) {
+    std::vector<int64_t>& failures = totals.failures_ns[static_cast<size_t>(code)];
+    if (failures.empty()) continue;
+    report.errors += static_cast<int64_t>(failures.size());
+    if (!IsRejection(code)) {
+      open.other_errors += static_cast<int64_t>(failures.size());
+      continue;
+    }
+    all_rejected.insert(all_rejected.end(), failures.begin(), failures.end());
+    open.rejections.push_back(Group(StatusCodeName(code), failures));
+  }
+  open.rejected = Group("all", all_rejected);
+  open.client_timeouts = totals.client_timeouts;
+  open.other_errors += totals.client_timeouts;
+  report.errors += totals.client_timeouts;
+  const LatencySummary lag = SummarizeLatencies(totals.lags_ns);
+  open.lag_p99_us = lag.p99_us;
+  open.lag_max_us = lag.max_us;
+  open.peak_in_flight = totals.peak_in_flight;
+  report.latency = SummarizeLatencies(totals.latencies_ns);
+  report.open_loop = std::move(open);
+  return report;
+}
+
+absl::StatusOr<Report> RunOpenLoopBench(const OpenLoopBenchOptions& options) {
+  const GrpcBenchOptions& where = options.target;
+  absl::StatusOr<Target> target = Connect(where);
+  if (!target.ok()) return target.status();
+  SetSchedulingParameters(options.parameters, target->prepared.request);
+
+  std::optional<std::chrono::milliseconds> deadline;
+  if (options.deadline_ms) deadline = std::chrono::milliseconds(*options.deadline_ms);
+  InferClient client(target->channels, std::move(target->prepared.request), deadline);
+  OpenLoopOptions loop;
+  loop.rate_per_s = options.rate_per_s;
+  loop.seed = options.seed;
+  loop.max_in_flight = options.max_in_flight;
+  loop.threads = ClientThreads(where);
+  loop.warmup = FromSeconds(where.warmup_s);
+  loop.duration = FromSeconds(where.duration_s);
+  loop.drain_timeout = std::chrono::milliseconds(where.timeout_ms);
+  OpenLoopTotals totals = RunOpenLoop(client, loop);
+
+  Report report = SummarizeOpenLoop(totals, options, target->prepared.batch);
+  report.target = DescribeTarget(where);
+  report.details.emplace_back("channels", absl::StrCat(where.channels));
+  report.details.emplace_back("client threads", absl::StrCat(loop.threads, " + 1 sender"));
+  report.details.emplace_back("inputs", target->inputs);
+  report.details.emplace_back("seed", absl::StrCat(options.seed));
+  report.details.emplace_back("max in flight", absl::StrCat(options.max_in_flight));
+  report.details.emplace_back("deadline",
+                              options.deadline_ms ? absl::StrCat(*options.deadline_ms, " ms") : "none");
+  report.details.emplace_back("timeout parameter", options.parameters.timeout_us
+                                                       ? absl::StrCat(*options.parameters.timeout_us, " us")
+                                                       : "none");
+  report.details.emplace_back("priority parameter",
+                              options.parameters.priority ? absl::StrCat(*options.parameters.priority) : "none");
   return report;
 }
 

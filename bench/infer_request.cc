@@ -182,4 +182,9 @@ absl::StatusOr<PreparedRequest> BuildInferRequest(const inference::ModelMetadata
   return prepared;
 }
 
+void SetSchedulingParameters(const SchedulingParameters& parameters, inference::ModelInferRequest& request) {
+  if (parameters.timeout_us) (*request.mutable_parameters())["timeout"].set_int64_param(*parameters.timeout_us);
+  if (parameters.priority) (*request.mutable_parameters())["priority"].set_uint64_param(*parameters.priority);
+}
+
 }  // namespace edgeserve::bench

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,5 +53,14 @@ absl::StatusOr<PreparedRequest> BuildInferRequest(const inference::ModelMetadata
                                                   const std::string& model_name,
                                                   const std::string& model_version,
                                                   const InputChoices& choices);
+
+// The protocol's scheduling parameters, set as Triton's clients set them.
+struct SchedulingParameters {
+  std::optional<int64_t> timeout_us;  // `timeout`, int64_param, microseconds
+  std::optional<uint64_t> priority;   // `priority`, uint64_param
+};
+
+// Adds the parameters that are set to `request.parameters`.
+void SetSchedulingParameters(const SchedulingParameters& parameters, inference::ModelInferRequest& request);
 
 }  // namespace edgeserve::bench

@@ -1,11 +1,12 @@
-// Load generation against an Open Inference Protocol server. Three parts, so
-// that another arrival process (an open loop with Poisson arrivals) can sit
-// beside the closed loop and share the rest:
-//   InferClient   starts the run's one prepared request asynchronously;
-//   Recorder      sorts finished requests into the measured window, lock-free;
-//   RunClosedLoop keeps a fixed number of requests in flight.
+// Load generation against an Open Inference Protocol server. The parts:
+//   InferClient      starts the run's one prepared request asynchronously;
+//   Recorder         sorts finished requests into the measured window, lock-free;
+//   RunClosedLoop    keeps a fixed number of requests in flight;
+//   PoissonArrivals  the open loop's schedule of arrival times;
+//   RunOpenLoop      sends on that schedule whatever is still in flight.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -23,6 +24,12 @@ using Clock = std::chrono::steady_clock;
 
 // "UNAVAILABLE: failed to connect to all addresses", for reports.
 std::string DescribeStatus(const grpc::Status& status);
+
+// "RESOURCE_EXHAUSTED"; "code 42" for a code gRPC does not define.
+std::string StatusCodeName(int code);
+
+// gRPC's status codes are 0..16; the open loop keeps one bucket per code.
+inline constexpr int kStatusCodes = 17;
 
 // A request counts when it completes inside [begin, end); the time before
 // `begin` is warm-up.
@@ -83,17 +90,21 @@ class InferClient {
     Clock::time_point sent;
   };
 
+  // `deadline`, when set, is the gRPC deadline of every call, which the
+  // server sees (a scheduler may plan with it); without one, calls carry no
+  // deadline and the caller bounds them itself (RunOpenLoop cancels what is
+  // left when its run ends).
   InferClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels, inference::ModelInferRequest request,
-              std::chrono::milliseconds timeout);
+              std::optional<std::chrono::milliseconds> deadline);
 
   // Sends the request; when it ends, `call.status` and `call.response` are set
-  // and `cq` yields the tag &call.
-  void Start(Call& call, grpc::CompletionQueue& cq);
+  // and `cq` yields `tag`, or &call when `tag` is null.
+  void Start(Call& call, grpc::CompletionQueue& cq, void* tag = nullptr);
 
  private:
   std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs_;
   const inference::ModelInferRequest request_;
-  const std::chrono::milliseconds timeout_;
+  const std::optional<std::chrono::milliseconds> deadline_;
 };
 
 struct ClosedLoopOptions {
@@ -109,5 +120,63 @@ struct ClosedLoopOptions {
 // finished (each is bounded by the client's timeout), so nothing outlives the
 // run.
 Totals RunClosedLoop(InferClient& client, const ClosedLoopOptions& options);
+
+// Arrival times of a Poisson process: exponential gaps at `rate_per_s`, each
+// added to the previous arrival (never to the time it is asked for), so the
+// schedule does not drift when its consumer runs late. The gaps come from
+// SplitMix64 by inversion rather than from std::exponential_distribution,
+// whose output differs between standard libraries, so one seed gives one
+// schedule. Not thread-safe.
+class PoissonArrivals {
+ public:
+  PoissonArrivals(double rate_per_s, uint64_t seed, Clock::time_point start);
+
+  // The next arrival, later than (or, rarely, equal to) the one before.
+  Clock::time_point Next();
+
+ private:
+  double rate_per_s_;
+  uint64_t state_;
+  Clock::time_point start_;
+  double offset_s_ = 0;  // since start_; a double keeps sub-nanosecond gaps adding up
+};
+
+struct OpenLoopOptions {
+  double rate_per_s = 1;
+  uint64_t seed = 1;
+  // Requests in flight beyond which arrivals are dropped by the client (and
+  // counted) rather than sent: a safety cap, not a concurrency.
+  int64_t max_in_flight = 10000;
+  int threads = 1;  // client threads draining completions
+  Clock::duration warmup{};
+  Clock::duration duration{};
+  // After the last arrival, how long to wait for answers before cancelling
+  // what is still in flight (counted as client timeouts).
+  Clock::duration drain_timeout = std::chrono::seconds(10);
+};
+
+// What an open-loop run measured over the arrivals scheduled inside the
+// window; latencies run from the scheduled arrival, not the actual send, so a
+// late sender shows up in them instead of hiding (lags_ns says how late).
+struct OpenLoopTotals {
+  int64_t sent = 0;     // arrivals in the window that were sent
+  int64_t dropped = 0;  // arrivals in the window not sent: max_in_flight reached
+  std::vector<int64_t> latencies_ns;  // one per success
+  // One latency per failure, by gRPC status code; a call the client cancelled
+  // at the end of the run is a client timeout instead.
+  std::array<std::vector<int64_t>, kStatusCodes> failures_ns;
+  int64_t client_timeouts = 0;
+  std::string first_error;  // the failure with the earliest arrival
+  std::vector<int64_t> lags_ns;  // per arrival in the window: send time minus scheduled time
+  int64_t peak_in_flight = 0;    // over the whole run, warm-up included
+};
+
+// Sends one request per arrival of PoissonArrivals(rate, seed) from one sender
+// thread, whatever is still in flight, and records completions on `threads`
+// threads, each with its own completion queue; arrival k uses channel k.
+// Arrivals before the window are sent and not counted. After the last arrival
+// it waits up to drain_timeout for every answer and cancels the rest, so
+// nothing outlives the run.
+OpenLoopTotals RunOpenLoop(InferClient& client, const OpenLoopOptions& options);
 
 }  // namespace edgeserve::bench

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +32,29 @@ constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
     1); other -1 dimensions come from --shape, the full shape to send. --datatype
     sends every input as T. Throughput counts inferences as requests x batch.
 
+  open-loop    open-loop load: Poisson arrivals at a fixed rate, each request
+               sent on schedule whether or not earlier ones have answered
+      --url HOST:PORT --model NAME --rate R --slo-ms MS [--seed S=1]
+      [--max-in-flight N=10000] [--deadline-ms D] [--timeout-us T]
+      [--priority P] and grpc's flags but --concurrency
+    Arrivals come from a seeded generator (the same seed gives the same
+    schedule) and are sent from one sender thread at their scheduled times;
+    --client-threads threads take the answers. Arrivals during --warmup-s are
+    sent but not counted; a request counts when its scheduled arrival falls
+    in the window, and its latency runs from that arrival, so a sender that
+    falls behind shows in the latencies as well as in "sender lag". Beyond
+    --max-in-flight requests in flight, arrivals are dropped by the client
+    and reported. After the window the run waits for every answer, at most
+    --timeout-ms, then cancels the rest (reported as client timeouts).
+      --slo-ms       goodput counts successes with latency <= MS; SLO
+                     attainment is those over every arrival in the window
+      --deadline-ms  a gRPC deadline on every call (default: none)
+      --timeout-us   the protocol's `timeout` parameter (int64_param, us)
+      --priority     the protocol's `priority` parameter (uint64_param)
+    Failures are reported by gRPC status code: RESOURCE_EXHAUSTED,
+    UNAVAILABLE, DEADLINE_EXCEEDED and ABORTED as rejections (with their
+    latency: a fast rejection is a cheap one), anything else as other errors.
+
   echo-server  the bare gRPC baseline: answers ModelMetadata like the identity
                model ([-1,16] FP32 INPUT0 -> OUTPUT0) and echoes ModelInfer
       --listen HOST:PORT (port 0 picks a free one; the first line printed is
@@ -50,15 +74,16 @@ constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
       [--optimize auto|optimize|freeze|none (default auto)] [--json]
 
 Exit status: 0 when every measured request succeeded, 3 when the run finished
-but some requests failed (the report says how many), 1 when it could not run,
-2 on a usage error.
+but some requests failed (the report says how many; for open-loop, also when
+the client dropped arrivals), 1 when it could not run, 2 on a usage error.
 )";
 
 constexpr int kExitFailedRequests = 3;
 constexpr int kExitCannotRun = 1;
 constexpr int kExitUsage = 2;
 
-absl::StatusOr<GrpcBenchOptions> ParseGrpcOptions(Flags& flags, bool needs_url) {
+// The flags every load-generating mode shares: where, what, how long.
+absl::StatusOr<GrpcBenchOptions> ParseTargetOptions(Flags& flags, bool needs_url) {
   GrpcBenchOptions options;
   if (needs_url) {
     absl::StatusOr<std::string> url = flags.String("url");
@@ -74,25 +99,62 @@ absl::StatusOr<GrpcBenchOptions> ParseGrpcOptions(Flags& flags, bool needs_url) 
   options.inputs.datatype = flags.String("datatype", "");
   absl::StatusOr<std::vector<int64_t>> shape = flags.Shape("shape");
   absl::StatusOr<int64_t> batch = flags.Int("batch", 0, 1);
-  absl::StatusOr<int64_t> concurrency = flags.Int("concurrency", 1, 1);
   absl::StatusOr<int64_t> channels = flags.Int("channels", 1, 1);
   absl::StatusOr<int64_t> client_threads = flags.Int("client-threads", 0, 1);
   absl::StatusOr<int64_t> timeout_ms = flags.Int("timeout-ms", options.timeout_ms, 1);
   absl::StatusOr<double> warmup = flags.Seconds("warmup-s", options.warmup_s, 0);
   absl::StatusOr<double> duration = flags.Seconds("duration-s", options.duration_s, 0.001);
-  for (const absl::Status& status : {shape.status(), batch.status(), concurrency.status(), channels.status(),
-                                     client_threads.status(), timeout_ms.status(), warmup.status(),
-                                     duration.status()}) {
+  for (const absl::Status& status : {shape.status(), batch.status(), channels.status(), client_threads.status(),
+                                     timeout_ms.status(), warmup.status(), duration.status()}) {
     if (!status.ok()) return status;
   }
   options.inputs.shape = *shape;
   options.inputs.batch = *batch;
-  options.concurrency = static_cast<int>(*concurrency);
   options.channels = static_cast<int>(*channels);
   options.client_threads = static_cast<int>(*client_threads);
   options.timeout_ms = static_cast<int>(*timeout_ms);
   options.warmup_s = *warmup;
   options.duration_s = *duration;
+  return options;
+}
+
+absl::StatusOr<GrpcBenchOptions> ParseGrpcOptions(Flags& flags, bool needs_url) {
+  absl::StatusOr<GrpcBenchOptions> options = ParseTargetOptions(flags, needs_url);
+  if (!options.ok()) return options.status();
+  absl::StatusOr<int64_t> concurrency = flags.Int("concurrency", 1, 1);
+  if (!concurrency.ok()) return concurrency.status();
+  options->concurrency = static_cast<int>(*concurrency);
+  return options;
+}
+
+absl::StatusOr<OpenLoopBenchOptions> ParseOpenLoopOptions(Flags& flags) {
+  OpenLoopBenchOptions options;
+  absl::StatusOr<GrpcBenchOptions> target = ParseTargetOptions(flags, /*needs_url=*/true);
+  if (!target.ok()) return target.status();
+  options.target = *std::move(target);
+  for (const char* required : {"rate", "slo-ms"}) {
+    if (!flags.Has(required)) return absl::InvalidArgumentError(absl::StrCat("--", required, " is required"));
+  }
+  // Smallest values that still make sense: a rate of one request a minute, a
+  // microsecond of SLO.
+  absl::StatusOr<double> rate = flags.Number("rate", 0, 1.0 / 60);
+  absl::StatusOr<double> slo_ms = flags.Number("slo-ms", 0, 0.001);
+  absl::StatusOr<int64_t> seed = flags.Int("seed", 1, 0);
+  absl::StatusOr<int64_t> max_in_flight = flags.Int("max-in-flight", options.max_in_flight, 1);
+  absl::StatusOr<int64_t> deadline_ms = flags.Int("deadline-ms", 0, 1);
+  absl::StatusOr<int64_t> timeout_us = flags.Int("timeout-us", 0, 1);
+  absl::StatusOr<int64_t> priority = flags.Int("priority", 0, 0);
+  for (const absl::Status& status : {rate.status(), slo_ms.status(), seed.status(), max_in_flight.status(),
+                                     deadline_ms.status(), timeout_us.status(), priority.status()}) {
+    if (!status.ok()) return status;
+  }
+  options.rate_per_s = *rate;
+  options.slo_ms = *slo_ms;
+  options.seed = static_cast<uint64_t>(*seed);
+  options.max_in_flight = *max_in_flight;
+  if (flags.Has("deadline-ms")) options.deadline_ms = *deadline_ms;
+  if (flags.Has("timeout-us")) options.parameters.timeout_us = *timeout_us;
+  if (flags.Has("priority")) options.parameters.priority = static_cast<uint64_t>(*priority);
   return options;
 }
 
@@ -175,6 +237,12 @@ absl::StatusOr<Report> RunMode(const std::string& mode, Flags& flags) {
     if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
     return mode == "grpc" ? RunGrpcBench(*options) : RunEcho(*options);
   }
+  if (mode == "open-loop") {
+    absl::StatusOr<OpenLoopBenchOptions> options = ParseOpenLoopOptions(flags);
+    if (!options.ok()) return options.status();
+    if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
+    return RunOpenLoopBench(*options);
+  }
   if (mode == "torch-loop") {
     absl::StatusOr<TorchLoopOptions> options = ParseTorchLoopOptions(flags);
     if (!options.ok()) return options.status();
@@ -198,7 +266,8 @@ int Main(const std::string& mode, Flags& flags) {
   absl::StatusOr<Report> report = RunMode(mode, flags);
   if (!report.ok()) return ExitFor(mode, report.status());
   Print(*report, json);
-  return report->errors == 0 ? 0 : kExitFailedRequests;
+  const bool dropped = report->open_loop && report->open_loop->dropped > 0;
+  return report->errors == 0 && !dropped ? 0 : kExitFailedRequests;
 }
 
 }  // namespace

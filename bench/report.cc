@@ -69,25 +69,113 @@ double Report::RequestsPerSecond() const {
 
 double Report::InferencesPerSecond() const { return RequestsPerSecond() * static_cast<double>(batch); }
 
+double Report::GoodputPerSecond() const {
+  if (!open_loop || duration_s <= 0) return 0;
+  return static_cast<double>(open_loop->within_slo) / duration_s;
+}
+
+double OpenLoopSummary::Attainment() const {
+  return Arrivals() > 0 ? static_cast<double>(within_slo) / static_cast<double>(Arrivals()) : 0.0;
+}
+
+bool IsRejection(int code) {
+  switch (code) {
+    case 4:   // DEADLINE_EXCEEDED: the request's time ran out, in the queue or on the wire
+    case 8:   // RESOURCE_EXHAUSTED: queue full
+    case 10:  // ABORTED
+    case 14:  // UNAVAILABLE: shed, or not ready
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+std::string Microseconds(double us) { return absl::StrFormat("%.1f us", us); }
+
+// The rows only an open-loop report has, after the window and details.
+void AppendOpenLoopRows(const Report& report, std::vector<std::pair<std::string, std::string>>& rows) {
+  const OpenLoopSummary& open = *report.open_loop;
+  rows.insert(rows.end(), {
+      {"offered rate", absl::StrFormat("%.1f requests/s (Poisson arrivals)", open.rate_per_s)},
+      {"SLO", absl::StrFormat("%g ms", open.slo_ms)},
+      {"sent", absl::StrFormat("%d (arrivals in the window)", open.sent)},
+      {"dropped by client", absl::StrFormat("%d (max in flight reached)", open.dropped)},
+      {"successes", absl::StrCat(report.requests)},
+      {"throughput", absl::StrFormat("%.1f requests/s, %.1f inferences/s", report.RequestsPerSecond(),
+                                     report.InferencesPerSecond())},
+      {"goodput", absl::StrFormat("%.1f requests/s within the SLO", report.GoodputPerSecond())},
+      {"SLO attainment", absl::StrFormat("%.1f%% (%d of %d arrivals)", 100 * open.Attainment(), open.within_slo,
+                                         open.Arrivals())},
+      {"latency p50", Microseconds(report.latency.p50_us)},
+      {"latency p90", Microseconds(report.latency.p90_us)},
+      {"latency p99", Microseconds(report.latency.p99_us)},
+      {"latency max", Microseconds(report.latency.max_us)},
+      {"rejected", absl::StrFormat("%d (p50 %.1f us, p99 %.1f us)", open.rejected.count, open.rejected.p50_us,
+                                   open.rejected.p99_us)},
+  });
+  for (const FailureGroup& group : open.rejections) {
+    rows.emplace_back(absl::StrCat("  ", group.code),
+                      absl::StrFormat("%d (p50 %.1f us, p99 %.1f us)", group.count, group.p50_us, group.p99_us));
+  }
+  rows.insert(rows.end(), {
+      {"other errors", absl::StrFormat("%d (client timeouts %d)", open.other_errors, open.client_timeouts)},
+      {"sender lag", absl::StrFormat("p99 %.1f us, max %.1f us", open.lag_p99_us, open.lag_max_us)},
+      {"peak in flight", absl::StrCat(open.peak_in_flight)},
+  });
+}
+
+std::string JsonGroup(const FailureGroup& group) {
+  return absl::StrCat("{\"count\":", group.count, ",\"p50_us\":", JsonNumber(group.p50_us),
+                      ",\"p99_us\":", JsonNumber(group.p99_us), "}");
+}
+
+std::string OpenLoopJson(const Report& report) {
+  const OpenLoopSummary& open = *report.open_loop;
+  std::string rejections = "{";
+  for (size_t i = 0; i < open.rejections.size(); ++i) {
+    absl::StrAppend(&rejections, i == 0 ? "" : ",", JsonString(open.rejections[i].code), ":",
+                    JsonGroup(open.rejections[i]));
+  }
+  rejections += "}";
+  return absl::StrCat(
+      ",\"offered_rate_per_s\":", JsonNumber(open.rate_per_s), ",\"slo_ms\":", JsonNumber(open.slo_ms),
+      ",\"sent\":", open.sent, ",\"dropped\":", open.dropped, ",\"successes\":", report.requests,
+      ",\"throughput_per_s\":", JsonNumber(report.RequestsPerSecond()), ",\"within_slo\":", open.within_slo,
+      ",\"goodput_per_s\":", JsonNumber(report.GoodputPerSecond()),
+      // A fraction needs more than the three decimals of the other numbers.
+      ",\"slo_attainment\":", std::isfinite(open.Attainment()) ? absl::StrFormat("%.6f", open.Attainment()) : "null",
+      ",\"rejected\":", JsonGroup(open.rejected), ",\"rejections\":", rejections,
+      ",\"other_errors\":", open.other_errors, ",\"client_timeouts\":", open.client_timeouts,
+      ",\"lag_p99_us\":", JsonNumber(open.lag_p99_us), ",\"lag_max_us\":", JsonNumber(open.lag_max_us),
+      ",\"peak_in_flight\":", open.peak_in_flight);
+}
+
+}  // namespace
+
 std::string FormatTable(const Report& report) {
-  std::vector<std::pair<std::string, std::string>> rows = {
-      {"mode", report.mode},
-      {"target", report.target},
-      {"concurrency", absl::StrCat(report.concurrency)},
+  std::vector<std::pair<std::string, std::string>> rows = {{"mode", report.mode}, {"target", report.target}};
+  if (!report.open_loop) rows.emplace_back("concurrency", absl::StrCat(report.concurrency));
+  rows.insert(rows.end(), {
       {"batch", absl::StrCat(report.batch)},
       {"window", absl::StrFormat("%.2f s after %.2f s of warm-up", report.duration_s, report.warmup_s)},
-  };
-  rows.insert(rows.end(), report.details.begin(), report.details.end());
-  rows.insert(rows.end(), {
-      {"requests", absl::StrCat(report.requests)},
-      {"requests/s", absl::StrFormat("%.1f", report.RequestsPerSecond())},
-      {"inferences/s", absl::StrFormat("%.1f", report.InferencesPerSecond())},
-      {"latency p50", absl::StrFormat("%.1f us", report.latency.p50_us)},
-      {"latency p90", absl::StrFormat("%.1f us", report.latency.p90_us)},
-      {"latency p99", absl::StrFormat("%.1f us", report.latency.p99_us)},
-      {"latency max", absl::StrFormat("%.1f us", report.latency.max_us)},
-      {"errors", absl::StrCat(report.errors)},
   });
+  rows.insert(rows.end(), report.details.begin(), report.details.end());
+  if (report.open_loop) {
+    AppendOpenLoopRows(report, rows);
+  } else {
+    rows.insert(rows.end(), {
+        {"requests", absl::StrCat(report.requests)},
+        {"requests/s", absl::StrFormat("%.1f", report.RequestsPerSecond())},
+        {"inferences/s", absl::StrFormat("%.1f", report.InferencesPerSecond())},
+        {"latency p50", Microseconds(report.latency.p50_us)},
+        {"latency p90", Microseconds(report.latency.p90_us)},
+        {"latency p99", Microseconds(report.latency.p99_us)},
+        {"latency max", Microseconds(report.latency.max_us)},
+        {"errors", absl::StrCat(report.errors)},
+    });
+  }
   if (!report.first_error.empty()) rows.emplace_back("first error", report.first_error);
 
   size_t width = 0;
@@ -116,7 +204,7 @@ std::string FormatJson(const Report& report) {
       ",\"p50_us\":", JsonNumber(report.latency.p50_us), ",\"p90_us\":", JsonNumber(report.latency.p90_us),
       ",\"p99_us\":", JsonNumber(report.latency.p99_us), ",\"max_us\":", JsonNumber(report.latency.max_us),
       ",\"errors\":", report.errors, ",\"first_error\":", JsonString(report.first_error),
-      ",\"details\":", details, "}");
+      report.open_loop ? OpenLoopJson(report) : "", ",\"details\":", details, "}");
 }
 
 }  // namespace edgeserve::bench

@@ -72,6 +72,17 @@ class Slow(torch.nn.Module):
         return y
 
 
+class SlowDoubler(torch.nn.Module):
+    """Doubles each row after burning compute on the whole batch, so that
+    requests batched together still tell their rows apart."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        for _ in range(50):
+            y = torch.tanh(y @ torch.ones(64, 64) / 64.0)
+        return x * 2.0 + y * 0.0
+
+
 def write(root, name, module, config, version="1"):
     model_dir = os.path.join(root, name)
     os.makedirs(os.path.join(model_dir, version), exist_ok=True)
@@ -212,6 +223,15 @@ def make_test_models(root):
           - {name: x, datatype: FP32, shape: [64, 64]}
         outputs:
           - {name: y, datatype: FP32, shape: [64, 64]}
+        optimization: none
+        """)
+    write(root, "slow_doubler", SlowDoubler(), """
+        platform: torchscript
+        max_batch_size: 8
+        inputs:
+          - {name: x, datatype: FP32, shape: [64]}
+        outputs:
+          - {name: y, datatype: FP32, shape: [64]}
         optimization: none
         """)
     write(root, "spin", Spin(), """

@@ -165,7 +165,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
   std::map<std::string, inference::RepositoryIndexResponse::ModelIndex> models;
   for (const auto& model : response.models()) models[model.name()] = model;
-  ASSERT_EQ(models.size(), 13u);
+  ASSERT_EQ(models.size(), 14u);
   EXPECT_EQ(models["identity"].state(), "READY");
   EXPECT_EQ(models["versioned"].version(), "3");
   EXPECT_EQ(models["corrupt"].state(), "UNAVAILABLE");
@@ -176,7 +176,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   request.set_ready(true);
   response.Clear();
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
-  EXPECT_EQ(response.models_size(), 11);
+  EXPECT_EQ(response.models_size(), 12);
   for (const auto& model : response.models()) EXPECT_EQ(model.state(), "READY") << model.name();
 }
 
@@ -487,7 +487,7 @@ TEST_F(InferenceApiTest, ModelStatisticsCountInferencesExecutionsAndFailures) {
   stats_request.set_name("");
   inference::ModelStatisticsResponse all;
   ASSERT_TRUE(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).ok());
-  EXPECT_EQ(all.model_stats_size(), 11) << "one entry per ready model";
+  EXPECT_EQ(all.model_stats_size(), 12) << "one entry per ready model";
   stats_request.set_name("nope");
   EXPECT_EQ(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).error_code(),
             grpc::StatusCode::NOT_FOUND);

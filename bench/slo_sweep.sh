@@ -1,0 +1,358 @@
+#!/usr/bin/env bash
+# The scheduler comparison: goodput under an SLO against offered load, for the
+# image classifier batched three ways (model config `batching.mode`):
+#   none         one request per execution
+#   fixed_delay  Triton's dynamic batcher, max_queue_delay_us 500/1000/2000/4000
+#   slo          batches sized so that requests meet latency_target_ms
+# Steps:
+#   (a) L1, the classifier's batch-1 latency: p50 of a closed loop at
+#       concurrency 1 against the `none` copy, on a daemon serving only that
+#       copy (the other copies' configs need the SLO, which comes from L1);
+#       SLO = 4 x L1 unless --slo-ms is given, and then (a) is skipped.
+#   (b) a second daemon serves every copy, configured with that SLO; capacity
+#       C = requests/s of a closed loop at concurrency 16 against the slo copy,
+#       unless --capacity is given.
+#   (c) for each offered load (x C) and each copy, an open-loop run with
+#       Poisson arrivals (the same seed for every copy, so every mode sees the
+#       same arrivals at a given load).
+# Every run's JSON line goes into bench/results/slo_sweep.json with the method;
+# a markdown table (fixed_delay: the best delay per load by goodput) goes to
+# stdout, and bench/plot_slo.py draws bench/results/slo_sweep.png when
+# Debian's python3-matplotlib is installed. All traffic stays on 127.0.0.1.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--slo-ms MS] [--capacity R]
+                          [--loads L1,L2,...] [--duration-s S] [--warmup-s W]
+                          [--seed N] [--edgeserve BIN] [--config FILE] [-- OPEN-LOOP FLAGS...]
+
+  BUILD_DIR          where edgeserve, edgeserve-bench and edgeserve-cli were built
+                     (default: build)
+  --quick            3 s measured after 1 s of warm-up per run (default 10 s after 2 s);
+                     36 runs: about 4 minutes, against about 10
+  --slo-ms MS        the SLO (decimals allowed); default 4 x the measured batch-1 p50
+  --capacity R       C in requests/s; default: measured (closed loop, concurrency 16, slo copy)
+  --loads LIST       offered loads as multiples of C (default 0.5,0.8,1.0,1.2,1.5,2.0)
+  --duration-s S     measured seconds per run; --warmup-s W warm-up seconds per run
+  --seed N           the arrivals' seed (default 1)
+  --edgeserve BIN    the daemon (default: BUILD_DIR/edgeserve)
+  --config FILE      the daemon's config (default: configs/edgeserve.yaml); the model
+                     repository is made by this script
+  -- FLAGS           passed to every open-loop run, e.g. -- --deadline-ms 100 --priority 1
+Run from anywhere; paths are taken relative to the repository root. Needs the
+classifier (make models) and jq.
+EOF
+}
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BUILD=build
+EDGESERVE=""
+CONFIG=configs/edgeserve.yaml
+SLO_MS=""
+CAPACITY=""
+LOADS="0.5,0.8,1.0,1.2,1.5,2.0"
+DURATION=10
+WARMUP=2
+SEED=1
+EXTRA=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) DURATION=3; WARMUP=1; shift ;;
+    --slo-ms) SLO_MS="$2"; shift 2 ;;
+    --capacity) CAPACITY="$2"; shift 2 ;;
+    --loads) LOADS="$2"; shift 2 ;;
+    --duration-s) DURATION="$2"; shift 2 ;;
+    --warmup-s) WARMUP="$2"; shift 2 ;;
+    --seed) SEED="$2"; shift 2 ;;
+    --edgeserve) EDGESERVE="$2"; shift 2 ;;
+    --config) CONFIG="$2"; shift 2 ;;
+    --) shift; EXTRA=("$@"); break ;;
+    -h|--help) usage; exit 0 ;;
+    -*) echo "slo_sweep.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
+    *) BUILD="$1"; shift ;;
+  esac
+done
+
+is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
+[[ -z "$SLO_MS" ]] || is_number "$SLO_MS" || { echo "slo_sweep.sh: --slo-ms: expected a positive number, got '$SLO_MS'" >&2; exit 2; }
+[[ -z "$CAPACITY" ]] || is_number "$CAPACITY" || { echo "slo_sweep.sh: --capacity: expected a positive number, got '$CAPACITY'" >&2; exit 2; }
+IFS=, read -r -a LOAD_LIST <<<"$LOADS"
+for load in "${LOAD_LIST[@]}"; do
+  is_number "$load" || { echo "slo_sweep.sh: --loads: expected positive numbers separated by commas, got '$LOADS'" >&2; exit 2; }
+done
+
+# The top-level build puts binaries beside their CMakeLists; accept either layout.
+find_binary() {
+  local candidate
+  for candidate in "$@"; do
+    if [[ -x "$candidate" ]]; then echo "$candidate"; return 0; fi
+  done
+  return 1
+}
+BENCH="$(find_binary "$BUILD/edgeserve-bench" "$BUILD/bench/edgeserve-bench")" || {
+  echo "slo_sweep.sh: no edgeserve-bench under $BUILD; build it first" >&2; exit 1; }
+CLI="$(find_binary "$BUILD/edgeserve-cli" "$BUILD/src/cli/edgeserve-cli")" || {
+  echo "slo_sweep.sh: no edgeserve-cli under $BUILD; build it first" >&2; exit 1; }
+EDGESERVE="${EDGESERVE:-$BUILD/edgeserve}"
+[[ -x "$EDGESERVE" ]] || { echo "slo_sweep.sh: no daemon at $EDGESERVE" >&2; exit 1; }
+[[ -f "$CONFIG" ]] || { echo "slo_sweep.sh: no config at $CONFIG" >&2; exit 1; }
+command -v jq >/dev/null || { echo "slo_sweep.sh: needs jq (apt-get install -y jq)" >&2; exit 1; }
+
+SOURCE=models/classifier
+MODEL_FILE="$ROOT/$SOURCE/1/model.pt"
+[[ -f "$MODEL_FILE" ]] || {
+  echo "slo_sweep.sh: no $SOURCE/1/model.pt; make it with make models" >&2; exit 1; }
+# The copies append their own instance_groups and batching sections.
+if grep -Eq '^(instance_groups|batching):' "$SOURCE/config.yaml"; then
+  echo "slo_sweep.sh: $SOURCE/config.yaml already has instance_groups or batching; this script sets both" >&2
+  exit 1
+fi
+MODEL_MAX_BATCH="$(awk '$1 == "max_batch_size:" { print $2; exit }' "$SOURCE/config.yaml")"
+MAX_BATCH=$(( MODEL_MAX_BATCH < 8 ? MODEL_MAX_BATCH : 8 ))
+(( MAX_BATCH >= 1 )) || { echo "slo_sweep.sh: $SOURCE does not batch (max_batch_size $MODEL_MAX_BATCH)" >&2; exit 1; }
+SHAPE=1,3,224,224
+FIXED_DELAYS=(500 1000 2000 4000)
+MAX_QUEUE_SIZE=1024
+
+# The plot is optional; say early how to get it rather than install anything.
+PLOT=1
+if ! /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  PLOT=0
+  echo "slo_sweep.sh: no matplotlib for /usr/bin/python3, so no plot at the end; install it with:" >&2
+  echo "  sudo apt-get install -y python3-matplotlib" >&2
+fi
+
+# Other work on the box skews every number here; say so rather than hide it.
+LOAD_BEFORE="$(cut -d' ' -f1 /proc/loadavg)"
+if awk -v load="$LOAD_BEFORE" 'BEGIN { exit !(load > 0.5) }'; then
+  echo "slo_sweep.sh: warning: load average $LOAD_BEFORE before starting; other work on this box skews the results" >&2
+fi
+
+WORK="$(mktemp -d)"
+DAEMON_PID=""
+cleanup() {
+  [[ -n "$DAEMON_PID" ]] && kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Stops a server with SIGTERM and waits for it, killing it after `grace` seconds.
+stop() {
+  local pid="$1" grace="$2" waited=0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null && (( waited < grace * 10 )); do sleep 0.1; waited=$((waited + 1)); done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# Writes the copy `name` of the classifier into repository `repo` with the
+# batching section given on stdin.
+write_copy() {
+  local repo="$1" name="$2"
+  mkdir -p "$repo/$name/1"
+  ln -s "$MODEL_FILE" "$repo/$name/1/model.pt"
+  {
+    cat "$SOURCE/config.yaml"
+    echo "instance_groups: [{kind: CPU, count: 1, threads: 2}]"
+    cat
+  } >"$repo/$name/config.yaml"
+}
+
+write_none() {
+  write_copy "$1" classifier_none <<EOF
+batching:
+  mode: none
+  max_queue_size: $MAX_QUEUE_SIZE
+EOF
+}
+
+# Every copy, the slo one with latency target $SLO_MS.
+write_all() {
+  local repo="$1" delay
+  write_none "$repo"
+  for delay in "${FIXED_DELAYS[@]}"; do
+    write_copy "$repo" "classifier_fixed_$delay" <<EOF
+batching:
+  mode: fixed_delay
+  max_batch_size: $MAX_BATCH
+  max_queue_delay_us: $delay
+  max_queue_size: $MAX_QUEUE_SIZE
+EOF
+  done
+  write_copy "$repo" classifier_slo <<EOF
+batching:
+  mode: slo
+  max_batch_size: $MAX_BATCH
+  latency_target_ms: $SLO_MS
+  max_queue_size: $MAX_QUEUE_SIZE
+EOF
+}
+
+# Starts the daemon on repository `repo` and a free port, sets ADDRESS, and
+# returns once ServerReady says every model is ready (the config's
+# strict_readiness); a copy the daemon refuses shows up in `models`.
+ADDRESS=""
+start_daemon() {
+  local repo="$1" tries=0
+  ADDRESS="127.0.0.1:$(free_port)"
+  "$EDGESERVE" --config "$CONFIG" --address "$ADDRESS" --model-repository "$repo" >"$WORK/edgeserve.log" 2>&1 &
+  DAEMON_PID=$!
+  until "$CLI" --url "$ADDRESS" health >/dev/null 2>&1; do
+    if ! kill -0 "$DAEMON_PID" 2>/dev/null || (( tries >= 600 )); then
+      echo "slo_sweep.sh: edgeserve did not become ready on $ADDRESS with repository $repo; its models:" >&2
+      "$CLI" --url "$ADDRESS" models >&2 2>/dev/null || true
+      echo "its log ends:" >&2
+      tail -n 20 "$WORK/edgeserve.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+}
+
+stop_daemon() {
+  stop "$DAEMON_PID" 35
+  DAEMON_PID=""
+}
+
+# Runs edgeserve-bench and prints its JSON line. Exit status 3 (some requests
+# failed) is a result; anything else is a broken run and stops the script.
+RUN_LIMIT=$((DURATION + WARMUP + 60))
+bench_json() {
+  local line status=0
+  line="$(timeout "$RUN_LIMIT" "$BENCH" "$@" --json)" || status=$?
+  if [[ $status -ne 0 && $status -ne 3 ]]; then
+    echo "slo_sweep.sh: run failed (exit $status): $BENCH $*" >&2
+    exit 1
+  fi
+  echo "$line"
+}
+
+closed_loop() {
+  local model="$1" concurrency="$2"
+  bench_json grpc --url "$ADDRESS" --model "$model" --batch 1 --shape "$SHAPE" --concurrency "$concurrency" \
+    --duration-s "$DURATION" --warmup-s "$WARMUP"
+}
+
+echo "slo sweep: classifier, ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C"
+
+# (a) L1 and the SLO.
+L1_US=null
+if [[ -z "$SLO_MS" ]]; then
+  mkdir -p "$WORK/repo-l1"
+  write_none "$WORK/repo-l1"
+  start_daemon "$WORK/repo-l1"
+  line="$(closed_loop classifier_none 1)"
+  stop_daemon
+  jq -e '.errors == 0 and .requests > 0' <<<"$line" >/dev/null || {
+    echo "slo_sweep.sh: the batch-1 run failed: $(jq -r .first_error <<<"$line")" >&2; exit 1; }
+  L1_US="$(jq '.p50_us' <<<"$line")"
+  SLO_MS="$(awk -v l1="$L1_US" 'BEGIN { printf "%.2f", 4 * l1 / 1000 }')"
+  echo "L1 (batch-1 p50, concurrency 1, mode none): $(awk -v l1="$L1_US" 'BEGIN { printf "%.2f", l1 / 1000 }') ms; SLO = 4 x L1 = $SLO_MS ms"
+else
+  echo "SLO: $SLO_MS ms (--slo-ms)"
+fi
+
+# (b) every copy, and the capacity.
+mkdir -p "$WORK/repo"
+write_all "$WORK/repo"
+start_daemon "$WORK/repo"
+CAPACITY_SOURCE="--capacity"
+if [[ -z "$CAPACITY" ]]; then
+  line="$(closed_loop classifier_slo 16)"
+  jq -e '.requests > 0' <<<"$line" >/dev/null || {
+    echo "slo_sweep.sh: the capacity run had no successes: $(jq -r .first_error <<<"$line")" >&2; exit 1; }
+  CAPACITY="$(jq '.requests_per_s' <<<"$line")"
+  CAPACITY_SOURCE="closed loop, concurrency 16, mode slo"
+  echo "C (closed loop, concurrency 16, mode slo): $CAPACITY requests/s, errors $(jq .errors <<<"$line")"
+else
+  echo "C: $CAPACITY requests/s (--capacity)"
+fi
+
+# (c) the sweep. The copies alternate within each load so that drift on the
+# box touches every mode alike.
+CONFIGS=(none)
+for delay in "${FIXED_DELAYS[@]}"; do CONFIGS+=("fixed_$delay"); done
+CONFIGS+=(slo)
+for load in "${LOAD_LIST[@]}"; do
+  rate="$(awk -v load="$load" -v c="$CAPACITY" 'BEGIN { printf "%.3f", load * c }')"
+  echo "load $load x C = $rate requests/s"
+  for config in "${CONFIGS[@]}"; do
+    case "$config" in
+      fixed_*) mode=fixed_delay; delay="${config#fixed_}" ;;
+      *) mode="$config"; delay=null ;;
+    esac
+    line="$(bench_json open-loop --url "$ADDRESS" --model "classifier_$config" --batch 1 --shape "$SHAPE" \
+      --rate "$rate" --slo-ms "$SLO_MS" --seed "$SEED" --duration-s "$DURATION" --warmup-s "$WARMUP" \
+      ${EXTRA[@]+"${EXTRA[@]}"})"
+    jq -c --argjson load "$load" --arg config "$config" --arg batching "$mode" --argjson delay "$delay" \
+      '{load: $load, config: $config, batching: $batching, max_queue_delay_us: $delay} + .' <<<"$line" \
+      >>"$WORK/runs.jsonl"
+    jq -r --arg config "$config" '"  \($config): goodput \(.goodput_per_s | round)/s, attainment \(.slo_attainment * 1000 | round / 10)%, p50 \(.p50_us / 1000 * 10 | round / 10) ms, p99 \(.p99_us / 1000 * 10 | round / 10) ms, rejected \(.rejected.count), other errors \(.other_errors), sender lag max \(.lag_max_us / 1000 * 10 | round / 10) ms"' \
+      <<<"$line"
+    # A request the client cancelled may still sit in the daemon's queue and
+    # delay the next run.
+    if [[ "$(jq .client_timeouts <<<"$line")" != 0 ]]; then
+      echo "  warning: $(jq .client_timeouts <<<"$line") requests had no answer before the client's timeout; the next run may start behind them" >&2
+    fi
+  done
+done
+stop_daemon
+
+mkdir -p bench/results
+jq -s \
+  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+  --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)" \
+  --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+  --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
+  --argjson l1 "$L1_US" --argjson slo "$SLO_MS" --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
+  --argjson duration "$DURATION" --argjson warmup "$WARMUP" --argjson seed "$SEED" --arg loads "$LOADS" \
+  --arg extra "${EXTRA[*]+${EXTRA[*]}}" --argjson max_batch "$MAX_BATCH" '
+  {
+    date: $date, commit: $commit, host: {cpu: $cpu, cores: $cores, load_average_before: $load_before},
+    method: {
+      model: "classifier (mobilenet_v3_small), FP32 [1,3,224,224], batch 1 per request",
+      instances: "one CPU instance of 2 threads per copy",
+      batching: {max_batch_size: $max_batch, fixed_delay_us: [500, 1000, 2000, 4000]},
+      l1_p50_us: $l1,
+      slo_ms: $slo, slo_source: (if $l1 == null then "--slo-ms" else "4 x L1 (closed loop, concurrency 1, mode none)" end),
+      capacity_per_s: $capacity, capacity_source: $capacity_source,
+      loads: ($loads | split(",") | map(tonumber)),
+      open_loop: "Poisson arrivals, seed \($seed) for every run, \($duration) s after \($warmup) s of warm-up; latency from the scheduled arrival",
+      open_loop_flags: $extra,
+      goodput: "successes within the SLO per second; attainment: those over every arrival in the window"},
+    runs: .
+  }' "$WORK/runs.jsonl" >bench/results/slo_sweep.json
+
+# The markdown table: per load, none, the best fixed_delay by goodput, slo.
+jq -r '
+  def ms: if . == null then "-" else . / 1000 * 100 | round / 100 | tostring end;
+  def row($capacity): "| \(.load) | \(.offered_rate_per_s * 10 | round / 10) | \(.label) | \(.goodput_per_s * 10 | round / 10) | \(.goodput_per_s / $capacity * 1000 | round / 10)% | \(.slo_attainment * 1000 | round / 10)% | \(.p50_us | ms) | \(.p99_us | ms) | \(.rejected.count) | \(if .rejected.count > 0 then (.rejected.p99_us | ms) else "-" end) |";
+  .method.capacity_per_s as $capacity |
+  "",
+  "SLO \(.method.slo_ms) ms, C \($capacity * 10 | round / 10) requests/s; latencies in ms; fixed_delay: the best delay of the load by goodput",
+  "",
+  "| load (x C) | offered /s | mode | goodput /s | goodput % of C | SLO attainment | p50 | p99 | rejected | rejected p99 |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  (.runs | group_by(.load)[] |
+    (map(select(.batching == "none"))[] | . + {label: "none"}),
+    (map(select(.batching == "fixed_delay")) | max_by(.goodput_per_s) | select(. != null)
+      | . + {label: "fixed_delay (\(.max_queue_delay_us) us)"}),
+    (map(select(.batching == "slo"))[] | . + {label: "slo"})
+    | row($capacity)),
+  "",
+  "written to bench/results/slo_sweep.json"' bench/results/slo_sweep.json
+
+if [[ $PLOT == 1 ]]; then
+  /usr/bin/python3 bench/plot_slo.py bench/results/slo_sweep.json bench/results/slo_sweep.png
+else
+  echo "no plot: install python3-matplotlib (sudo apt-get install -y python3-matplotlib), then run /usr/bin/python3 bench/plot_slo.py"
+fi
