@@ -12,57 +12,97 @@ namespace {
 constexpr double kMeanGain = 1.0 / 8;
 constexpr double kDeviationGain = 1.0 / 4;
 
+void Update(double sample, double* mean, double* deviation) {
+  *deviation += kDeviationGain * (std::fabs(sample - *mean) - *deviation);
+  *mean += kMeanGain * (sample - *mean);
+}
+
 }  // namespace
 
 void LatencyProfile::Record(int64_t rows, std::chrono::nanoseconds took) {
   if (rows <= 0) return;
   const double sample = static_cast<double>(std::max<int64_t>(took.count(), 0));
-  Estimate& estimate = by_rows_[rows];
-  estimate.rows = rows;
-  if (estimate.samples == 0) {
-    estimate.mean_ns = sample;
-    estimate.deviation_ns = sample / 4;
-  } else {
-    estimate.deviation_ns += kDeviationGain * (std::fabs(sample - estimate.mean_ns) - estimate.deviation_ns);
-    estimate.mean_ns += kMeanGain * (sample - estimate.mean_ns);
+  if (!calibrated_ || by_rows_.empty()) {
+    Measured& measured = by_rows_[rows];
+    if (measured.samples == 0) {
+      measured.mean_ns = sample;  // no spread known yet; the runs that follow measure it
+    } else {
+      Update(sample, &measured.mean_ns, &measured.deviation_ns);
+    }
+    ++measured.samples;
+    return;
   }
-  ++estimate.samples;
+  double baseline_ns = 0, baseline_deviation_ns = 0;
+  Baseline(rows, &baseline_ns, &baseline_deviation_ns);
+  if (baseline_ns <= 0) return;
+  const double ratio = sample / baseline_ns;
+  if (restart_) {
+    drift_ = ratio;
+    restart_ = false;
+  } else {
+    Update(ratio, &drift_, &drift_deviation_);
+  }
+  auto found = by_rows_.find(rows);
+  if (found != by_rows_.end()) ++found->second.samples;
 }
 
-double LatencyProfile::PredictedNs(const Estimate& estimate) const {
-  return estimate.mean_ns + 2 * estimate.deviation_ns;
+void LatencyProfile::Calibrated() {
+  calibrated_ = true;
+  // The start-up spread, relative, seeds the drift's deviation.
+  for (const auto& [rows, measured] : by_rows_) {
+    if (measured.mean_ns > 0) drift_deviation_ = std::max(drift_deviation_, measured.deviation_ns / measured.mean_ns);
+  }
+}
+
+void LatencyProfile::Baseline(int64_t rows, double* mean_ns, double* deviation_ns) const {
+  *mean_ns = 0;
+  *deviation_ns = 0;
+  if (by_rows_.empty() || rows <= 0) return;
+  auto above = by_rows_.lower_bound(rows);
+  if (above != by_rows_.end() && (above->first == rows || above == by_rows_.begin())) {
+    // Measured, or smaller than anything measured: no faster than the smallest.
+    *mean_ns = above->second.mean_ns;
+    *deviation_ns = above->second.deviation_ns;
+    return;
+  }
+  if (above == by_rows_.end()) {
+    auto last = std::prev(by_rows_.end());
+    double per_row = last->second.mean_ns / static_cast<double>(last->first);
+    if (last != by_rows_.begin()) {
+      auto before = std::prev(last);
+      per_row = std::max(0.0, (last->second.mean_ns - before->second.mean_ns) /
+                                  static_cast<double>(last->first - before->first));
+    }
+    *mean_ns = last->second.mean_ns + per_row * static_cast<double>(rows - last->first);
+    *deviation_ns = last->second.deviation_ns;
+    return;
+  }
+  auto below = std::prev(above);
+  const double fraction =
+      static_cast<double>(rows - below->first) / static_cast<double>(above->first - below->first);
+  *mean_ns = below->second.mean_ns + fraction * (above->second.mean_ns - below->second.mean_ns);
+  *deviation_ns = below->second.deviation_ns + fraction * (above->second.deviation_ns - below->second.deviation_ns);
 }
 
 std::chrono::nanoseconds LatencyProfile::Predict(int64_t rows) const {
-  if (by_rows_.empty() || rows <= 0) return std::chrono::nanoseconds(0);
-  auto above = by_rows_.lower_bound(rows);
-  double ns = 0;
-  if (above != by_rows_.end() && above->first == rows) {
-    ns = PredictedNs(above->second);
-  } else if (above == by_rows_.begin()) {
-    ns = PredictedNs(above->second);  // smaller than anything measured: no faster than the smallest
-  } else if (above == by_rows_.end()) {
-    auto last = std::prev(by_rows_.end());
-    const double last_ns = PredictedNs(last->second);
-    double per_row = last_ns / static_cast<double>(last->first);
-    if (last != by_rows_.begin()) {
-      auto before = std::prev(last);
-      per_row = std::max(0.0, (last_ns - PredictedNs(before->second)) /
-                                  static_cast<double>(last->first - before->first));
-    }
-    ns = last_ns + per_row * static_cast<double>(rows - last->first);
-  } else {
-    auto below = std::prev(above);
-    const double fraction = static_cast<double>(rows - below->first) / static_cast<double>(above->first - below->first);
-    ns = PredictedNs(below->second) + fraction * (PredictedNs(above->second) - PredictedNs(below->second));
-  }
-  return std::chrono::nanoseconds(static_cast<int64_t>(ns));
+  double mean_ns = 0, deviation_ns = 0;
+  Baseline(rows, &mean_ns, &deviation_ns);
+  const double planned =
+      calibrated_ ? mean_ns * (drift_ + 2 * drift_deviation_) : mean_ns + 2 * deviation_ns;
+  return std::chrono::nanoseconds(static_cast<int64_t>(planned));
 }
 
 std::vector<LatencyProfile::Estimate> LatencyProfile::Estimates() const {
   std::vector<Estimate> estimates;
   estimates.reserve(by_rows_.size());
-  for (const auto& [rows, estimate] : by_rows_) estimates.push_back(estimate);
+  for (const auto& [rows, measured] : by_rows_) {
+    Estimate estimate;
+    estimate.rows = rows;
+    estimate.mean_ns = calibrated_ ? measured.mean_ns * drift_ : measured.mean_ns;
+    estimate.deviation_ns = calibrated_ ? measured.mean_ns * drift_deviation_ : measured.deviation_ns;
+    estimate.samples = measured.samples;
+    estimates.push_back(estimate);
+  }
   return estimates;
 }
 

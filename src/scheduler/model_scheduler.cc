@@ -21,7 +21,7 @@ std::string SuppressedNote(uint64_t suppressed) {
 
 // Executions per batch size when the profile is measured at start: the first
 // pays for allocations and is left out.
-constexpr int kProfileRuns = 4;
+constexpr int kProfileRuns = 6;
 
 }  // namespace
 
@@ -193,6 +193,19 @@ void ModelScheduler::MeasureLatencyProfile(size_t instance) {
       queue_.profile(instance).Record(rows, std::chrono::duration_cast<std::chrono::nanoseconds>(took));
     }
   }
+  std::string measured;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.MeasuredAtStart(instance, core::Clock::now());
+    const LatencyProfile& profile = queue_.profile(instance);
+    for (const LatencyProfile::Estimate& estimate : profile.Estimates()) {
+      absl::StrAppend(&measured, measured.empty() ? "" : ", ", "batch ", estimate.rows, " ",
+                      absl::SixDigits(estimate.mean_ns / 1e6), " ms (planned as ",
+                      absl::SixDigits(static_cast<double>(profile.Predict(estimate.rows).count()) / 1e6), ")");
+    }
+  }
+  core::Logger("scheduler")->info("model '{}' instance {} on {}: {}", options_.model_name, instance,
+                                  executor->DeviceName(), measured);
 }
 
 void ModelScheduler::WorkerLoop(size_t instance) {
@@ -288,8 +301,10 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.Finished(instance, rows, outputs.ok() ? took : std::chrono::nanoseconds(0));
+    queue_.Finished(instance, rows, outputs.ok() ? took : std::chrono::nanoseconds(0), started + took);
   }
+  core::Logger("scheduler")->debug("model '{}' instance {}: batch of {} in {} us", options_.model_name, instance, rows,
+                                   took.count() / 1000);
   if (outputs.ok()) {
     statistics_->RecordExecution(static_cast<uint64_t>(rows), batch.size(), timings);
     auto shared = std::make_shared<std::vector<core::Tensor>>(*std::move(outputs));

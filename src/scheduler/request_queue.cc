@@ -7,6 +7,10 @@
 namespace edgeserve::scheduler {
 namespace {
 
+// How long a profile may go without learning before a request it predicts
+// late is run to measure it again.
+constexpr std::chrono::seconds kProbeAfter{1};
+
 double Milliseconds(std::chrono::nanoseconds duration) { return static_cast<double>(duration.count()) / 1e6; }
 
 std::string FormatMs(std::chrono::nanoseconds duration) {
@@ -72,7 +76,8 @@ absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
       int64_t rows_ahead = 0;
       for (int level = 0; level <= entry.level; ++level) rows_ahead += level_rows_[static_cast<size_t>(level)];
       const TimePoint answer = PredictAnswer(entry, binding, now);
-      if (answer > binding) {
+      entry.probe = answer > binding && ShouldProbe(entry, binding, now);
+      if (answer > binding && !entry.probe) {
         return absl::DeadlineExceededError(absl::StrCat(
             "model '", model_name_, "': the request cannot be answered within its deadline (",
             FormatMs(binding - now), " away): ", rows_ahead, " inferences are queued ahead of it and the predicted ",
@@ -82,6 +87,25 @@ absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
   }
   Push(std::move(entry), /*front=*/false);
   return absl::OkStatus();
+}
+
+bool RequestQueue::ShouldProbe(const QueuedRequest& entry, TimePoint deadline, TimePoint now) const {
+  for (int level = 0; level <= entry.level; ++level) {
+    if (!levels_[static_cast<size_t>(level)].empty()) return false;
+  }
+  const int64_t rows = entry.request->batch_size;
+  for (const Instance& instance : instances_) {
+    if (!instance.healthy || instance.busy || now - instance.measured_at < kProbeAfter) continue;
+    const std::chrono::nanoseconds at_start = instance.baseline.Predict(rows);
+    if (at_start.count() > 0 && now + at_start <= deadline) return true;
+  }
+  return false;
+}
+
+void RequestQueue::MeasuredAtStart(size_t instance, TimePoint now) {
+  instances_[instance].profile.Calibrated();
+  instances_[instance].baseline = instances_[instance].profile;
+  instances_[instance].measured_at = now;
 }
 
 void RequestQueue::PushFront(QueuedRequest entry) { Push(std::move(entry), /*front=*/true); }
@@ -115,7 +139,7 @@ std::chrono::nanoseconds RequestQueue::PredictBest(int64_t rows) const {
 
 TimePoint RequestQueue::ExpiryOf(const QueuedRequest& entry) const {
   if (entry.deadline == kNever) return kNever;
-  if (config_.mode != BatchingMode::kSlo) return entry.deadline;
+  if (config_.mode != BatchingMode::kSlo || entry.probe) return entry.deadline;
   return entry.deadline - PredictBest(entry.request->batch_size);
 }
 
@@ -330,10 +354,14 @@ void RequestQueue::Compact() {
   compact(delayed_);
 }
 
-void RequestQueue::Finished(size_t instance, int64_t rows, std::chrono::nanoseconds took) {
+void RequestQueue::Finished(size_t instance, int64_t rows, std::chrono::nanoseconds took, TimePoint now) {
   Instance& runner = instances_[instance];
   runner.busy = false;
-  if (took.count() > 0) runner.profile.Record(rows, took);
+  if (took.count() > 0) {
+    if (now - runner.measured_at >= kProbeAfter) runner.profile.Restart();
+    runner.profile.Record(rows, took);
+    runner.measured_at = now;
+  }
 }
 
 void RequestQueue::Expire(TimePoint now, std::vector<Rejection>* rejected) {

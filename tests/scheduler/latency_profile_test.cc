@@ -31,11 +31,28 @@ TEST(LatencyProfileTest, AJitteryTimeIsPredictedWithAMargin) {
   EXPECT_LT(PredictedUs(profile, 1), 1600);
 }
 
-TEST(LatencyProfileTest, FollowsDrift) {
+TEST(LatencyProfileTest, EverySizeFollowsTheDriftOfAnyOther) {
   LatencyProfile profile;
-  for (int i = 0; i < 60; ++i) profile.Record(2, microseconds(1000));
-  for (int i = 0; i < 40; ++i) profile.Record(2, microseconds(1300));  // the device slowed by 30%
+  for (int i = 0; i < 5; ++i) {
+    profile.Record(2, microseconds(1000));
+    profile.Record(8, microseconds(3000));
+  }
+  profile.Calibrated();
+  for (int i = 0; i < 60; ++i) profile.Record(2, microseconds(1300));  // the device slowed by 30%
   EXPECT_NEAR(PredictedUs(profile, 2), 1300, 15);
+  EXPECT_NEAR(PredictedUs(profile, 8), 3900, 45) << "batches of 8 have not run since, and follow";
+  EXPECT_EQ(profile.Estimates()[0].samples, 65u);
+}
+
+TEST(LatencyProfileTest, AfterARestartOneSampleSetsTheDrift) {
+  LatencyProfile profile;
+  for (int i = 0; i < 5; ++i) profile.Record(1, microseconds(1000));
+  profile.Calibrated();
+  for (int i = 0; i < 60; ++i) profile.Record(1, microseconds(20000));  // a slow spell
+  profile.Restart();
+  profile.Record(1, microseconds(1100));
+  EXPECT_GE(PredictedUs(profile, 1), 1100);
+  EXPECT_LT(PredictedUs(profile, 1), 1200) << "the slow spell is forgotten";
 }
 
 TEST(LatencyProfileTest, InterpolatesAndExtrapolatesBetweenMeasuredSizes) {

@@ -665,11 +665,11 @@ TEST_F(ModelSchedulerTest, EachInstanceMeasuresItsLatencyProfileBeforeServing) {
   std::vector<int64_t> sizes;
   for (const LatencyEstimate& estimate : scheduler_->LatencyProfiles()) {
     if (estimate.instance == 1) sizes.push_back(estimate.batch_size);
-    EXPECT_EQ(estimate.samples, 3u);  // the first run of each size is left out
+    EXPECT_EQ(estimate.samples, 5u);  // the first run of each size is left out
   }
   EXPECT_THAT(sizes, ElementsAre(1, 2, 4, 8));
   const std::vector<FakeExecutor::Call> calls = fakes_[1]->calls();
-  ASSERT_EQ(calls.size(), 16u);
+  ASSERT_EQ(calls.size(), 24u);
   EXPECT_EQ(calls.back().input_bytes[0].size(), 8u * 1 * 3 * sizeof(float));
 }
 

@@ -124,9 +124,9 @@ TEST_F(RequestQueueTest, NeverExceedsTheBatchLimit) {
   Make(config, /*model_max_batch_size=*/16);
   for (int i = 0; i < 20; ++i) Arrive(0);
   EXPECT_EQ(Dispatch(0).size(), 8u);
-  queue_->Finished(0, 8, nanoseconds(0));
+  queue_->Finished(0, 8, nanoseconds(0), kStart);
   EXPECT_EQ(Dispatch(1).size(), 8u);
-  queue_->Finished(0, 8, nanoseconds(0));
+  queue_->Finished(0, 8, nanoseconds(0), kStart);
   EXPECT_EQ(Dispatch(2).size(), 4u);
 }
 
@@ -251,7 +251,7 @@ TEST_F(RequestQueueTest, OnlyRequestsOfTheSameShapeBatchTogether) {
   Arrive(0, 1, /*width=*/5);
   Arrive(0, 1, /*width=*/4);
   EXPECT_THAT(Dispatch(0), ::testing::ElementsAre("0", "2"));
-  queue_->Finished(0, 2, nanoseconds(0));
+  queue_->Finished(0, 2, nanoseconds(0), kStart);
   EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("1"));
 }
 
@@ -272,7 +272,7 @@ TEST_F(RequestQueueTest, HigherPriorityFirstAndFifoWithinALevel) {
     std::vector<std::string> batch = Dispatch(i);
     ASSERT_EQ(batch.size(), 1u);
     order.push_back(batch[0]);
-    queue_->Finished(0, 1, nanoseconds(0));
+    queue_->Finished(0, 1, nanoseconds(0), kStart);
   }
   EXPECT_THAT(order, ::testing::ElementsAre("1", "3", "2", "0"));
 }
@@ -292,7 +292,7 @@ TEST_F(RequestQueueTest, ALowPriorityRequestWaitsNoLongerThanItsTimeout) {
     high->priority = 1;
     ASSERT_TRUE(Admit(high, tick).ok());
     EXPECT_THAT(Dispatch(tick), ::testing::ElementsAre(high->id));
-    queue_->Finished(0, 1, nanoseconds(0));
+    queue_->Finished(0, 1, nanoseconds(0), kStart);
   }
   EXPECT_EQ(queue_->next_expiry(), At(5));
   queue_->Expire(At(5), &rejected_);
@@ -311,7 +311,7 @@ TEST_F(RequestQueueTest, DelayActionPutsTimedOutRequestsBehindTheOthers) {
   queue_->Expire(At(6), &rejected_);
   EXPECT_TRUE(rejected_.empty());
   EXPECT_THAT(Dispatch(6), ::testing::ElementsAre("1"));
-  queue_->Finished(0, 1, nanoseconds(0));
+  queue_->Finished(0, 1, nanoseconds(0), kStart);
   EXPECT_THAT(Dispatch(7), ::testing::ElementsAre("0"));
 }
 
@@ -357,6 +357,27 @@ TEST_F(RequestQueueTest, ARetriedRequestGoesBackToTheHead) {
   EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("0"));
 }
 
+TEST_F(RequestQueueTest, AProfileMadePessimisticByABurstIsProbedAfterAQuietSecond) {
+  Make(Slo(10));
+  queue_->MeasuredAtStart(0, At(0));
+  // A slow spell: batches of one took 40 ms, so nothing looks feasible now.
+  for (int i = 0; i < 80; ++i) queue_->Finished(0, 1, std::chrono::milliseconds(40), At(0));
+  EXPECT_EQ(Admit(NewRequest(500), 500).code(), absl::StatusCode::kDeadlineExceeded);
+  // A second later, idle, with nothing queued: the start-up measurement says
+  // 1.5 ms, so one request runs to measure again.
+  core::InferenceRequest* probe = NewRequest(1500);
+  ASSERT_TRUE(Admit(probe, 1500).ok());
+  EXPECT_EQ(queue_->next_expiry(), At(1510)) << "a probe expires at its deadline, not by the prediction";
+  EXPECT_EQ(Admit(NewRequest(1500), 1500).code(), absl::StatusCode::kDeadlineExceeded) << "one probe at a time";
+  EXPECT_THAT(Dispatch(1500), ::testing::ElementsAre(probe->id));
+}
+
+TEST_F(RequestQueueTest, AnImpossibleTargetIsNeverProbed) {
+  Make(Slo(1));  // 1 ms, below the 1.5 ms a single inference takes
+  queue_->MeasuredAtStart(0, At(0));
+  EXPECT_EQ(Admit(NewRequest(5000), 5000).code(), absl::StatusCode::kDeadlineExceeded);
+}
+
 // A discrete-event run at twice the load the target allows: the policy must
 // answer nothing late, refuse the excess at admission, and keep the device
 // busy with useful work.
@@ -379,7 +400,7 @@ TEST_F(RequestQueueTest, UnderOverloadNothingIsAnsweredLateAndTheExcessIsRefused
         (At(now) > entry.deadline ? late : on_time)++;
       }
       int64_t rows = static_cast<int64_t>(running.size());
-      queue_->Finished(0, rows, KnownLatency(rows));
+      queue_->Finished(0, rows, KnownLatency(rows), At(now));
       running.clear();
       busy_until = -1;
     }

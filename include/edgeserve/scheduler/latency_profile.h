@@ -1,6 +1,8 @@
-// How long one instance takes to execute a batch of each size: measured when
-// the model starts, then followed online so that the estimate tracks drift
-// (a warmer or a throttled device, a neighbour on the same cores).
+// How long one instance takes to execute a batch of each size: measured per
+// size when the model starts, then followed online through one drift factor
+// that every executed batch, whatever its size, updates (a warmer or a
+// throttled device, a neighbour on the same cores), so that sizes that have
+// not run lately follow too.
 #pragma once
 
 #include <chrono>
@@ -15,27 +17,43 @@ class LatencyProfile {
  public:
   struct Estimate {
     int64_t rows = 0;
-    double mean_ns = 0;       // moving mean of the execution time
-    double deviation_ns = 0;  // moving mean absolute deviation from it
-    uint64_t samples = 0;
+    double mean_ns = 0;       // the expected execution time now
+    double deviation_ns = 0;  // its expected deviation
+    uint64_t samples = 0;     // executions of this size measured, at start and since
   };
 
-  // Adds one execution of `rows` inferences that took `took`.
+  // Adds one execution of `rows` inferences that took `took`. Before
+  // Calibrated() it measures that size; after, it updates the drift.
   void Record(int64_t rows, std::chrono::nanoseconds took);
+  // The start-up measurement is complete: from now on samples move the drift.
+  void Calibrated();
+  // The next sample sets the drift afresh instead of nudging it: after a
+  // spell without executions the old drift says nothing about the present.
+  void Restart() { restart_ = true; }
 
-  // The time to plan for when running `rows` inferences: the moving mean plus
-  // twice the moving deviation (the margin TCP keeps over its round-trip
-  // estimate), interpolated linearly between measured sizes and extrapolated
-  // past the largest. Zero while nothing has been measured.
+  // The time to plan for when running `rows` inferences: the expected time
+  // plus twice its expected deviation (the margin TCP keeps over its
+  // round-trip estimate), interpolated linearly between measured sizes and
+  // extrapolated past the largest. Zero while nothing has been measured.
   std::chrono::nanoseconds Predict(int64_t rows) const;
 
   // One entry per measured size, smallest first.
   std::vector<Estimate> Estimates() const;
 
  private:
-  double PredictedNs(const Estimate& estimate) const;
+  struct Measured {
+    double mean_ns = 0;
+    double deviation_ns = 0;
+    uint64_t samples = 0;
+  };
+  // The start-up time of `rows` and its deviation, interpolated.
+  void Baseline(int64_t rows, double* mean_ns, double* deviation_ns) const;
 
-  std::map<int64_t, Estimate> by_rows_;
+  std::map<int64_t, Measured> by_rows_;
+  bool calibrated_ = false;
+  bool restart_ = false;
+  double drift_ = 1;            // observed / start-up time, moving mean
+  double drift_deviation_ = 0;  // its moving mean absolute deviation
 };
 
 }  // namespace edgeserve::scheduler

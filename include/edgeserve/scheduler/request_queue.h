@@ -39,6 +39,9 @@ struct QueuedRequest {
   int level = 0;         // 0 is the highest priority
   bool delayed = false;  // its timeout passed under timeout_action delay
   bool retried = false;  // already ran once on an instance that then failed its health check
+  // Admitted against a stale latency profile to measure it afresh: only its
+  // deadline itself, not a prediction, can expire it.
+  bool probe = false;
 };
 
 // A request answered without running, and the status it gets.
@@ -57,6 +60,11 @@ class RequestQueue {
   // (leaving `entry` to the caller): RESOURCE_EXHAUSTED when the queue is
   // full; in mode slo, DEADLINE_EXCEEDED when the requests ahead of it and
   // the instances' latency profiles predict an answer after its deadline.
+  // A profile learns only from batches that run, so one made pessimistic by
+  // a burst (a slow spell of the box) would refuse everything for good: when
+  // an instance is idle with nothing queued, has learnt nothing for a second,
+  // and its start-up measurement says the request would be in time, the
+  // request runs anyway, as a probe.
   absl::Status Admit(QueuedRequest& entry, TimePoint now);
 
   // Puts back, at the head of its level, a request whose instance failed.
@@ -74,9 +82,9 @@ class RequestQueue {
   // scheduler is stopping, so nothing is held back to fill a batch.
   Decision Next(size_t instance, TimePoint now, bool draining, std::vector<Rejection>* rejected);
 
-  // The batch `instance` ran has finished; `took` feeds its latency profile
-  // (zero: the batch failed and says nothing about latency).
-  void Finished(size_t instance, int64_t rows, std::chrono::nanoseconds took);
+  // The batch `instance` ran has finished at `now`; `took` feeds its latency
+  // profile (zero: the batch failed and says nothing about latency).
+  void Finished(size_t instance, int64_t rows, std::chrono::nanoseconds took, TimePoint now);
 
   // Moves requests that can no longer be answered in time to `rejected` (or,
   // under timeout_action delay, behind the others). In mode slo that is as
@@ -84,6 +92,10 @@ class RequestQueue {
   void Expire(TimePoint now, std::vector<Rejection>* rejected);
   // When Expire next has work, as far as the queue knows now.
   TimePoint next_expiry() const { return next_expiry_; }
+
+  // The instance's profile as it stands, after the start-up measurement, is
+  // its baseline for probes (see Admit).
+  void MeasuredAtStart(size_t instance, TimePoint now);
 
   // An unhealthy instance is left out of predictions.
   void SetHealthy(size_t instance, bool healthy);
@@ -104,7 +116,13 @@ class RequestQueue {
     bool healthy = true;
     bool busy = false;
     TimePoint busy_until;  // predicted end of the running batch
+    TimePoint measured_at;   // when the profile last learnt from a batch
+    LatencyProfile baseline;  // the profile as measured at start
   };
+
+  // Whether `entry`, predicted late for `deadline`, should run anyway to
+  // refresh a profile that may be stale.
+  bool ShouldProbe(const QueuedRequest& entry, TimePoint deadline, TimePoint now) const;
 
   std::chrono::nanoseconds PredictBest(int64_t rows) const;
   // Fastest-instance time below which `entry` can no longer be answered.
