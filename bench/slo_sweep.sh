@@ -9,13 +9,13 @@
 #       concurrency 1 against the `none` copy, on a daemon serving only that
 #       copy (the other copies' configs need the SLO, which comes from L1);
 #       SLO = 4 x L1 unless --slo-ms is given, and then (a) is skipped.
-#   (b) a second daemon serves every copy, configured with that SLO; capacity
-#       C = the most inferences/s the device serves while keeping the SLO:
+#   (b) on the same daemon, capacity C = the most inferences/s the device serves while keeping the SLO:
 #       max over b of b / L(b) among batch sizes with 2 x L(b) <= SLO (a
 #       request may wait for one batch, then run in the next), L(b) measured
 #       as the p50 of batches of b sent by one client to the `none` copy;
 #       unless --capacity is given.
-#   (c) for each offered load (x C) and each copy, an open-loop run with
+#   (c) for each offered load (x C) and each copy, a daemon serving that copy
+#       alone (idle copies beside it slowed it down) and an open-loop run with
 #       Poisson arrivals (the same seed for every copy, so every mode sees the
 #       same arrivals at a given load).
 # Every run's JSON line goes into bench/results/slo_sweep.json with the method;
@@ -177,26 +177,31 @@ batching:
 EOF
 }
 
-# Every copy, the slo one with latency target $SLO_MS.
-write_all() {
-  local repo="$1" delay
-  write_none "$repo"
-  for delay in "${FIXED_DELAYS[@]}"; do
-    write_copy "$repo" "classifier_fixed_$delay" <<EOF
+# The copy of one configuration (none, fixed_DELAY, slo) alone in `repo`;
+# the slo copy gets latency target $SLO_MS.
+write_one() {
+  local repo="$1" config="$2"
+  case "$config" in
+    none) write_none "$repo" ;;
+    fixed_*)
+      write_copy "$repo" "classifier_$config" <<EOF
 batching:
   mode: fixed_delay
   max_batch_size: $MAX_BATCH
-  max_queue_delay_us: $delay
+  max_queue_delay_us: ${config#fixed_}
   max_queue_size: $MAX_QUEUE_SIZE
 EOF
-  done
-  write_copy "$repo" classifier_slo <<EOF
+      ;;
+    slo)
+      write_copy "$repo" classifier_slo <<EOF
 batching:
   mode: slo
   max_batch_size: $MAX_BATCH
   latency_target_ms: $SLO_MS
   max_queue_size: $MAX_QUEUE_SIZE
 EOF
+      ;;
+  esac
 }
 
 # Starts the daemon on repository `repo` and a free port, sets ADDRESS, and
@@ -247,14 +252,17 @@ closed_loop() {
 
 echo "slo sweep: classifier, ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C"
 
-# (a) L1 and the SLO.
+# (a) L1 and the SLO, (b) the capacity: on a daemon serving the `none` copy
+# alone. Every daemon in this script serves one copy: idle copies beside the
+# measured one made its batch-1 latency three times longer on this box.
 L1_US=null
+if [[ -z "$SLO_MS" || -z "$CAPACITY" ]]; then
+  mkdir -p "$WORK/repo-none"
+  write_none "$WORK/repo-none"
+  start_daemon "$WORK/repo-none"
+fi
 if [[ -z "$SLO_MS" ]]; then
-  mkdir -p "$WORK/repo-l1"
-  write_none "$WORK/repo-l1"
-  start_daemon "$WORK/repo-l1"
   line="$(closed_loop classifier_none 1)"
-  stop_daemon
   jq -e '.errors == 0 and .requests > 0' <<<"$line" >/dev/null || {
     echo "slo_sweep.sh: the batch-1 run failed: $(jq -r .first_error <<<"$line")" >&2; exit 1; }
   L1_US="$(jq '.p50_us' <<<"$line")"
@@ -263,11 +271,6 @@ if [[ -z "$SLO_MS" ]]; then
 else
   echo "SLO: $SLO_MS ms (--slo-ms)"
 fi
-
-# (b) every copy, and the capacity.
-mkdir -p "$WORK/repo"
-write_all "$WORK/repo"
-start_daemon "$WORK/repo"
 CAPACITY_SOURCE="--capacity"
 if [[ -z "$CAPACITY" ]]; then
   # What the device can serve while keeping the SLO: a request may wait for
@@ -294,6 +297,7 @@ if [[ -z "$CAPACITY" ]]; then
 else
   echo "C: $CAPACITY requests/s (--capacity)"
 fi
+[[ -z "${DAEMON_PID:-}" ]] || stop_daemon
 
 # (c) the sweep. The copies alternate within each load so that drift on the
 # box touches every mode alike.
@@ -308,22 +312,23 @@ for load in "${LOAD_LIST[@]}"; do
       fixed_*) mode=fixed_delay; delay="${config#fixed_}" ;;
       *) mode="$config"; delay=null ;;
     esac
+    rm -rf "$WORK/repo" && mkdir -p "$WORK/repo"
+    write_one "$WORK/repo" "$config"
+    start_daemon "$WORK/repo"
     line="$(bench_json open-loop --url "$ADDRESS" --model "classifier_$config" --batch 1 --shape "$SHAPE" \
       --rate "$rate" --slo-ms "$SLO_MS" --seed "$SEED" --duration-s "$DURATION" --warmup-s "$WARMUP" \
       ${EXTRA[@]+"${EXTRA[@]}"})"
+    stop_daemon
     jq -c --argjson load "$load" --arg config "$config" --arg batching "$mode" --argjson delay "$delay" \
       '{load: $load, config: $config, batching: $batching, max_queue_delay_us: $delay} + .' <<<"$line" \
       >>"$WORK/runs.jsonl"
     jq -r --arg config "$config" '"  \($config): goodput \(.goodput_per_s | round)/s, attainment \(.slo_attainment * 1000 | round / 10)%, p50 \(.p50_us / 1000 * 10 | round / 10) ms, p99 \(.p99_us / 1000 * 10 | round / 10) ms, rejected \(.rejected.count), other errors \(.other_errors), sender lag max \(.lag_max_us / 1000 * 10 | round / 10) ms"' \
       <<<"$line"
-    # A request the client cancelled may still sit in the daemon's queue and
-    # delay the next run.
     if [[ "$(jq .client_timeouts <<<"$line")" != 0 ]]; then
-      echo "  warning: $(jq .client_timeouts <<<"$line") requests had no answer before the client's timeout; the next run may start behind them" >&2
+      echo "  warning: $(jq .client_timeouts <<<"$line") requests had no answer before the client's timeout" >&2
     fi
   done
 done
-stop_daemon
 
 mkdir -p bench/results
 jq -s \

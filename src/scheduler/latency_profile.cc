@@ -11,6 +11,10 @@ namespace {
 // forgets a change within about ten samples without chasing every outlier.
 constexpr double kMeanGain = 1.0 / 8;
 constexpr double kDeviationGain = 1.0 / 4;
+// Deviations planned for above the expected time. TCP keeps four for its
+// retransmission timer; one keeps a box whose load comes and goes from
+// refusing work it would have finished in time (measured: BENCHMARKS.md).
+constexpr double kMargin = 1;
 
 void Update(double sample, double* mean, double* deviation) {
   *deviation += kDeviationGain * (std::fabs(sample - *mean) - *deviation);
@@ -38,6 +42,7 @@ void LatencyProfile::Record(int64_t rows, std::chrono::nanoseconds took) {
   const double ratio = sample / baseline_ns;
   if (restart_) {
     drift_ = ratio;
+    drift_deviation_ = start_deviation_;
     restart_ = false;
   } else {
     Update(ratio, &drift_, &drift_deviation_);
@@ -50,8 +55,9 @@ void LatencyProfile::Calibrated() {
   calibrated_ = true;
   // The start-up spread, relative, seeds the drift's deviation.
   for (const auto& [rows, measured] : by_rows_) {
-    if (measured.mean_ns > 0) drift_deviation_ = std::max(drift_deviation_, measured.deviation_ns / measured.mean_ns);
+    if (measured.mean_ns > 0) start_deviation_ = std::max(start_deviation_, measured.deviation_ns / measured.mean_ns);
   }
+  drift_deviation_ = start_deviation_;
 }
 
 void LatencyProfile::Baseline(int64_t rows, double* mean_ns, double* deviation_ns) const {
@@ -88,7 +94,7 @@ std::chrono::nanoseconds LatencyProfile::Predict(int64_t rows) const {
   double mean_ns = 0, deviation_ns = 0;
   Baseline(rows, &mean_ns, &deviation_ns);
   const double planned =
-      calibrated_ ? mean_ns * (drift_ + 2 * drift_deviation_) : mean_ns + 2 * deviation_ns;
+      calibrated_ ? mean_ns * (drift_ + kMargin * drift_deviation_) : mean_ns + kMargin * deviation_ns;
   return std::chrono::nanoseconds(static_cast<int64_t>(planned));
 }
 

@@ -32,9 +32,9 @@ class LatencyProfile {
   void Restart() { restart_ = true; }
 
   // The time to plan for when running `rows` inferences: the expected time
-  // plus twice its expected deviation (the margin TCP keeps over its
-  // round-trip estimate), interpolated linearly between measured sizes and
-  // extrapolated past the largest. Zero while nothing has been measured.
+  // plus its expected deviation, interpolated linearly between measured
+  // sizes and extrapolated past the largest. Zero while nothing has been
+  // measured.
   std::chrono::nanoseconds Predict(int64_t rows) const;
 
   // One entry per measured size, smallest first.
@@ -54,6 +54,7 @@ class LatencyProfile {
   bool restart_ = false;
   double drift_ = 1;            // observed / start-up time, moving mean
   double drift_deviation_ = 0;  // its moving mean absolute deviation
+  double start_deviation_ = 0;  // the start-up measurement's, relative to its mean
 };
 
 }  // namespace edgeserve::scheduler
