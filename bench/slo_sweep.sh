@@ -15,7 +15,7 @@
 #       as the p50 of batches of b sent by one client to the `none` copy;
 #       unless --capacity is given.
 #   (c) for each offered load (x C) and each copy, a daemon serving that copy
-#       alone (idle copies beside it slowed it down) and an open-loop run with
+#       alone and an open-loop run with
 #       Poisson arrivals (the same seed for every copy, so every mode sees the
 #       same arrivals at a given load).
 # Every run's JSON line goes into bench/results/slo_sweep.json with the method;
@@ -253,8 +253,8 @@ closed_loop() {
 echo "slo sweep: classifier, ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C"
 
 # (a) L1 and the SLO, (b) the capacity: on a daemon serving the `none` copy
-# alone. Every daemon in this script serves one copy: idle copies beside the
-# measured one made its batch-1 latency three times longer on this box.
+# alone. Every daemon in this script serves one copy, so that nothing but the
+# measured model was loaded beside it.
 L1_US=null
 if [[ -z "$SLO_MS" || -z "$CAPACITY" ]]; then
   mkdir -p "$WORK/repo-none"
