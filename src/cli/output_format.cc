@@ -171,6 +171,22 @@ std::string FormatModelStatistics(const inference::ModelStatisticsResponse& stat
                       FormatDuration(batch.compute_infer()), ", compute_output ",
                       FormatDuration(batch.compute_output()), "\n");
     }
+    if (model.has_edgeserve_scheduler()) {
+      const edgeserve::SchedulerStatistics& scheduler = model.edgeserve_scheduler();
+      absl::StrAppend(&out, "  batching ", scheduler.mode(), ", up to ", scheduler.max_batch_size(), " per execution",
+                      scheduler.latency_target_ms() > 0
+                          ? absl::StrFormat(", latency target %.2f ms", scheduler.latency_target_ms())
+                          : std::string(", no latency target"),
+                      "\n  refused: queue full ", scheduler.rejected_queue_full(), ", deadline ",
+                      scheduler.rejected_deadline(), ", cancelled ", scheduler.cancelled(), "\n");
+      std::vector<std::vector<std::string>> rows = {{"  instance", "batch", "expected", "deviation", "planned", "samples"}};
+      for (const auto& estimate : scheduler.latency_profile()) {
+        rows.push_back({absl::StrCat("  ", estimate.instance()), absl::StrCat(estimate.batch_size()),
+                        absl::StrFormat("%.1f us", estimate.mean_us()), absl::StrFormat("%.1f us", estimate.deviation_us()),
+                        absl::StrFormat("%.1f us", estimate.predicted_us()), absl::StrCat(estimate.samples())});
+      }
+      if (rows.size() > 1) absl::StrAppend(&out, FormatTable(rows));
+    }
   }
   return out;
 }

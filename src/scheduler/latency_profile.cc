@@ -11,6 +11,9 @@ namespace {
 // forgets a change within about ten samples without chasing every outlier.
 constexpr double kMeanGain = 1.0 / 8;
 constexpr double kDeviationGain = 1.0 / 4;
+// Weight of a sample in its own size's start-up time, once serving: slower
+// than the drift's, which follows the box as a whole.
+constexpr double kShapeGain = 1.0 / 32;
 // Deviations planned for above the expected time. TCP keeps four for its
 // retransmission timer; one keeps a box whose load comes and goes from
 // refusing work it would have finished in time (measured: BENCHMARKS.md).
@@ -47,8 +50,14 @@ void LatencyProfile::Record(int64_t rows, std::chrono::nanoseconds took) {
   } else {
     Update(ratio, &drift_, &drift_deviation_);
   }
+  // The drift moves every size alike; each measured size also corrects its
+  // own start-up time, slowly, so that one measured in a bad moment at start
+  // does not stay wrong.
   auto found = by_rows_.find(rows);
-  if (found != by_rows_.end()) ++found->second.samples;
+  if (found != by_rows_.end()) {
+    found->second.mean_ns += kShapeGain * (sample / drift_ - found->second.mean_ns);
+    ++found->second.samples;
+  }
 }
 
 void LatencyProfile::Calibrated() {

@@ -164,6 +164,30 @@ TEST(CliFormatTest, ModelStatisticsAveragesInMicroseconds) {
             "compute_output count 0\n");
 }
 
+TEST(CliFormatTest, SchedulerExtensionShowsBatchingRefusalsAndTheLatencyProfile) {
+  inference::ModelStatisticsResponse response;
+  auto* model = response.add_model_stats();
+  model->set_name("classifier");
+  auto* scheduler = model->mutable_edgeserve_scheduler();
+  scheduler->set_mode("slo");
+  scheduler->set_latency_target_ms(17.5);
+  scheduler->set_max_batch_size(8);
+  scheduler->set_rejected_deadline(3);
+  scheduler->set_cancelled(1);
+  auto* estimate = scheduler->add_latency_profile();
+  estimate->set_instance(0);
+  estimate->set_batch_size(4);
+  estimate->set_mean_us(9000);
+  estimate->set_deviation_us(250);
+  estimate->set_predicted_us(9250);
+  estimate->set_samples(12);
+  const std::string text = FormatModelStatistics(response);
+  EXPECT_TRUE(Contains(text, "  batching slo, up to 8 per execution, latency target 17.50 ms\n")) << text;
+  EXPECT_TRUE(Contains(text, "  refused: queue full 0, deadline 3, cancelled 1\n")) << text;
+  EXPECT_TRUE(Contains(text, "9000.0 us")) << text;
+  EXPECT_TRUE(Contains(text, "9250.0 us")) << text;
+}
+
 TEST(CliFormatTest, NeverInferredModel) {
   inference::ModelStatisticsResponse response;
   response.add_model_stats()->set_name("idle");

@@ -95,6 +95,9 @@ TEST_F(CliTest, ErrorsExitNonZeroWithTheStatus) {
   CommandResult stats = RunCli(daemon_->address(), "stats identity");
   EXPECT_EQ(stats.exit_code, 0) << stats.output;
   EXPECT_NE(stats.output.find("inference_count"), std::string::npos) << stats.output;
+  EXPECT_NE(stats.output.find("batching slo, up to 64 per execution, no latency target"), std::string::npos)
+      << stats.output;
+  EXPECT_NE(stats.output.find("planned"), std::string::npos) << "the latency profile's table" << stats.output;
 }
 
 }  // namespace

@@ -40,8 +40,26 @@ TEST(LatencyProfileTest, EverySizeFollowsTheDriftOfAnyOther) {
   profile.Calibrated();
   for (int i = 0; i < 60; ++i) profile.Record(2, microseconds(1300));  // the device slowed by 30%
   EXPECT_NEAR(PredictedUs(profile, 2), 1300, 15);
-  EXPECT_NEAR(PredictedUs(profile, 8), 3900, 45) << "batches of 8 have not run since, and follow";
+  // Batches of 8 have not run since, and follow most of the way (size 2's
+  // own correction takes a little of the drift).
+  EXPECT_GT(PredictedUs(profile, 8), 3600);
+  EXPECT_LT(PredictedUs(profile, 8), 3950);
   EXPECT_EQ(profile.Estimates()[0].samples, 65u);
+}
+
+TEST(LatencyProfileTest, ASizeMeasuredBadlyAtStartIsCorrectedWhileServing) {
+  LatencyProfile profile;
+  for (int i = 0; i < 5; ++i) {
+    profile.Record(1, microseconds(1000));
+    profile.Record(2, microseconds(6000));  // the box was busy just then
+  }
+  profile.Calibrated();
+  for (int i = 0; i < 300; ++i) {
+    profile.Record(1, microseconds(1000));
+    profile.Record(2, microseconds(1500));
+  }
+  EXPECT_NEAR(PredictedUs(profile, 1), 1000, 100);
+  EXPECT_NEAR(PredictedUs(profile, 2), 1500, 150);
 }
 
 TEST(LatencyProfileTest, AfterARestartOneSampleSetsTheDrift) {
