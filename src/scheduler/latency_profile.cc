@@ -43,17 +43,23 @@ void LatencyProfile::Record(int64_t rows, std::chrono::nanoseconds took) {
   Baseline(rows, &baseline_ns, &baseline_deviation_ns);
   if (baseline_ns <= 0) return;
   const double ratio = sample / baseline_ns;
+  auto found = by_rows_.find(rows);
   if (restart_) {
-    drift_ = ratio;
-    drift_deviation_ = start_deviation_;
+    // A probe is there to find out whether the box has recovered: it may
+    // lower a drift that nothing has confirmed for a while, but one slow
+    // sample on a busy box must not raise it.
     restart_ = false;
-  } else {
-    Update(ratio, &drift_, &drift_deviation_);
+    if (ratio < drift_) {
+      drift_ = ratio;
+      drift_deviation_ = start_deviation_;
+    }
+    if (found != by_rows_.end()) ++found->second.samples;
+    return;
   }
+  Update(ratio, &drift_, &drift_deviation_);
   // The drift moves every size alike; each measured size also corrects its
   // own start-up time, slowly, so that one measured in a bad moment at start
   // does not stay wrong.
-  auto found = by_rows_.find(rows);
   if (found != by_rows_.end()) {
     found->second.mean_ns += kShapeGain * (sample / drift_ - found->second.mean_ns);
     ++found->second.samples;

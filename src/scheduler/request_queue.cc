@@ -8,8 +8,9 @@ namespace edgeserve::scheduler {
 namespace {
 
 // How long a profile may go without learning before a request it predicts
-// late is run to measure it again.
-constexpr std::chrono::seconds kProbeAfter{1};
+// late is run to measure it again: a few executions a second at most, each
+// possibly late, against a model refusing everything for longer.
+constexpr std::chrono::milliseconds kProbeAfter{250};
 
 double Milliseconds(std::chrono::nanoseconds duration) { return static_cast<double>(duration.count()) / 1e6; }
 

@@ -62,6 +62,17 @@ TEST(LatencyProfileTest, ASizeMeasuredBadlyAtStartIsCorrectedWhileServing) {
   EXPECT_NEAR(PredictedUs(profile, 2), 1500, 150);
 }
 
+TEST(LatencyProfileTest, AfterARestartASlowSampleDoesNotRaiseTheDrift) {
+  LatencyProfile profile;
+  for (int i = 0; i < 5; ++i) profile.Record(1, microseconds(1000));
+  profile.Calibrated();
+  for (int i = 0; i < 60; ++i) profile.Record(1, microseconds(2000));
+  const double before = PredictedUs(profile, 1);
+  profile.Restart();
+  profile.Record(1, microseconds(9000));
+  EXPECT_LE(PredictedUs(profile, 1), before);
+}
+
 TEST(LatencyProfileTest, AfterARestartOneSampleSetsTheDrift) {
   LatencyProfile profile;
   for (int i = 0; i < 5; ++i) profile.Record(1, microseconds(1000));

@@ -357,13 +357,13 @@ TEST_F(RequestQueueTest, ARetriedRequestGoesBackToTheHead) {
   EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("0"));
 }
 
-TEST_F(RequestQueueTest, AProfileMadePessimisticByABurstIsProbedAfterAQuietSecond) {
+TEST_F(RequestQueueTest, AProfileMadePessimisticByABurstIsProbedAfterAQuietSpell) {
   Make(Slo(10));
   queue_->MeasuredAtStart(0, At(0));
   // A slow spell: batches of one took 40 ms, so nothing looks feasible now.
   for (int i = 0; i < 80; ++i) queue_->Finished(0, 1, std::chrono::milliseconds(40), At(0));
-  EXPECT_EQ(Admit(NewRequest(500), 500).code(), absl::StatusCode::kDeadlineExceeded);
-  // A second later, idle, with nothing queued: the start-up measurement says
+  EXPECT_EQ(Admit(NewRequest(100), 100).code(), absl::StatusCode::kDeadlineExceeded);
+  // Later, idle, with nothing queued: the start-up measurement says
   // 1.5 ms, so one request runs to measure again.
   core::InferenceRequest* probe = NewRequest(1500);
   ASSERT_TRUE(Admit(probe, 1500).ok());

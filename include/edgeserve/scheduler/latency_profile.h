@@ -27,8 +27,9 @@ class LatencyProfile {
   void Record(int64_t rows, std::chrono::nanoseconds took);
   // The start-up measurement is complete: from now on samples move the drift.
   void Calibrated();
-  // The next sample sets the drift afresh instead of nudging it: after a
-  // spell without executions the old drift says nothing about the present.
+  // The next sample may lower the drift at once instead of nudging it:
+  // after a spell without executions the old drift says little about the
+  // present.
   void Restart() { restart_ = true; }
 
   // The time to plan for when running `rows` inferences: the expected time

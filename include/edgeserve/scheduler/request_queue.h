@@ -62,7 +62,7 @@ class RequestQueue {
   // the instances' latency profiles predict an answer after its deadline.
   // A profile learns only from batches that run, so one made pessimistic by
   // a burst (a slow spell of the box) would refuse everything for good: when
-  // an instance is idle with nothing queued, has learnt nothing for a second,
+  // an instance is idle with nothing queued, has learnt nothing for 250 ms,
   // and its start-up measurement says the request would be in time, the
   // request runs anyway, as a probe.
   absl::Status Admit(QueuedRequest& entry, TimePoint now);
