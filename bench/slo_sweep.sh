@@ -87,14 +87,8 @@ for load in "${LOAD_LIST[@]}"; do
   is_number "$load" || { echo "slo_sweep.sh: --loads: expected positive numbers separated by commas, got '$LOADS'" >&2; exit 2; }
 done
 
-# The top-level build puts binaries beside their CMakeLists; accept either layout.
-find_binary() {
-  local candidate
-  for candidate in "$@"; do
-    if [[ -x "$candidate" ]]; then echo "$candidate"; return 0; fi
-  done
-  return 1
-}
+# shellcheck source=bench/common.sh
+source "$ROOT/bench/common.sh"
 BENCH="$(find_binary "$BUILD/edgeserve-bench" "$BUILD/bench/edgeserve-bench")" || {
   echo "slo_sweep.sh: no edgeserve-bench under $BUILD; build it first" >&2; exit 1; }
 CLI="$(find_binary "$BUILD/edgeserve-cli" "$BUILD/src/cli/edgeserve-cli")" || {
@@ -142,19 +136,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Stops a server with SIGTERM and waits for it, killing it after `grace` seconds.
-stop() {
-  local pid="$1" grace="$2" waited=0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  while kill -0 "$pid" 2>/dev/null && (( waited < grace * 10 )); do sleep 0.1; waited=$((waited + 1)); done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 # Writes the copy `name` of the classifier into repository `repo` with the
 # batching section given on stdin.

@@ -28,6 +28,7 @@ constexpr int kProfileRuns = 6;
 ModelScheduler::ModelScheduler(SchedulerOptions options, std::vector<std::unique_ptr<hal::Executor>> executors,
                                core::ModelStatistics* statistics)
     : options_(std::move(options)),
+      logger_(core::Logger("scheduler")),
       executors_(std::move(executors)),
       statistics_(statistics),
       worker_state_(executors_.size()),
@@ -91,7 +92,7 @@ void ModelScheduler::Reject(std::vector<Rejection> rejected) {
     }
     if (rejection.status.code() != absl::StatusCode::kUnavailable) {
       if (uint64_t suppressed = 0; rejection_log_.Admit(&suppressed)) {
-        core::Logger("scheduler")->info("model '{}' request '{}' not run: {}{}", options_.model_name,
+        logger_->info("model '{}' request '{}' not run: {}{}", options_.model_name,
                                         rejection.entry.request->id, rejection.status.message(),
                                         SuppressedNote(suppressed));
       }
@@ -184,7 +185,7 @@ void ModelScheduler::MeasureLatencyProfile(size_t instance) {
       absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(views, &timings);
       const auto took = core::Clock::now() - started;
       if (!outputs.ok()) {
-        core::Logger("scheduler")->warn("model '{}' instance {}: measuring batch size {} failed: {}",
+        logger_->warn("model '{}' instance {}: measuring batch size {} failed: {}",
                                         options_.model_name, instance, rows, outputs.status().message());
         return;
       }
@@ -204,7 +205,7 @@ void ModelScheduler::MeasureLatencyProfile(size_t instance) {
                       absl::SixDigits(static_cast<double>(profile.Predict(estimate.rows).count()) / 1e6), ")");
     }
   }
-  core::Logger("scheduler")->info("model '{}' instance {} on {}: {}", options_.model_name, instance,
+  logger_->info("model '{}' instance {} on {}: {}", options_.model_name, instance,
                                   executor->DeviceName(), measured);
 }
 
@@ -303,7 +304,7 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.Finished(instance, rows, outputs.ok() ? took : std::chrono::nanoseconds(0), started + took);
   }
-  core::Logger("scheduler")->debug("model '{}' instance {}: batch of {} in {} us", options_.model_name, instance, rows,
+  logger_->debug("model '{}' instance {}: batch of {} in {} us", options_.model_name, instance, rows,
                                    took.count() / 1000);
   if (outputs.ok()) {
     statistics_->RecordExecution(static_cast<uint64_t>(rows), batch.size(), timings);
@@ -324,7 +325,7 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
     }
   }
   if (uint64_t suppressed = 0; failure_log_.Admit(&suppressed)) {
-    core::Logger("scheduler")->warn("model '{}' request '{}'{}: {}{}", options_.model_name, batch.front().request->id,
+    logger_->warn("model '{}' request '{}'{}: {}{}", options_.model_name, batch.front().request->id,
                                     alone ? "" : absl::StrCat(" and ", batch.size() - 1, " batched with it"),
                                     outputs.status().message(), SuppressedNote(suppressed));
   }
@@ -357,7 +358,7 @@ void ModelScheduler::LeaveRotation(size_t instance, std::vector<QueuedRequest> b
   const std::string device = executors_[instance]->DeviceName();
   const std::string error = absl::StrCat("instance ", instance, " on ", device, " failed its health check: ",
                                          health.message());
-  core::Logger("scheduler")->error("model '{}': {}; it leaves the rotation (request '{}' failed with: {})",
+  logger_->error("model '{}': {}; it leaves the rotation (request '{}' failed with: {})",
                                    options_.model_name, error, batch.front().request->id, execution.message());
   std::vector<QueuedRequest> failed;
   {
@@ -400,7 +401,7 @@ bool ModelScheduler::WaitUntilHealthy(size_t instance) {
         queue_.SetHealthy(instance, true);
         ++healthy_count_;
       }
-      core::Logger("scheduler")->info("model '{}': instance {} on {} passed its health check and rejoins the rotation",
+      logger_->info("model '{}': instance {} on {} passed its health check and rejoins the rotation",
                                       options_.model_name, instance, executor->DeviceName());
       return true;
     }

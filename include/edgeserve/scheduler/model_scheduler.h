@@ -119,6 +119,9 @@ class ModelScheduler {
   bool WaitUntilHealthy(size_t instance);
 
   const SchedulerOptions options_;
+  // Looked up once: core::Logger takes the registry's mutex, and RunBatch
+  // logs (at debug level) after every batch.
+  const std::shared_ptr<spdlog::logger> logger_;
   std::vector<std::unique_ptr<hal::Executor>> executors_;
   core::ModelStatistics* const statistics_;
   std::vector<Worker> worker_state_;  // one per instance, touched only by its worker
