@@ -1,5 +1,7 @@
 #include "edgeserve/hal/torch_executor.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -23,6 +25,22 @@
 
 namespace edgeserve::hal {
 namespace {
+
+// LibTorch's OpenMP runtime keeps a team of threads for every thread that has
+// run a parallel region, until that thread ends. libgomp counts the teams of
+// the whole process and, once their threads outnumber the cores, stops
+// spin-waiting between parallel regions in all of them: with the four other
+// example models' idle teams alive, the classifier's forward took 9.5 ms
+// instead of 4.4 ms (BENCHMARKS.md). OpenMP 5's omp_pause_resource_all frees
+// the calling thread's team. It is looked up at run time so that the runtime
+// LibTorch itself loaded (Debian's libgomp, a wheel's bundled copy, LLVM's
+// libomp) is the one asked, and a LibTorch built without OpenMP needs nothing.
+void ReleaseOpenMpTeam() {
+  using PauseAll = int (*)(int);
+  static const auto pause_all = reinterpret_cast<PauseAll>(dlsym(RTLD_DEFAULT, "omp_pause_resource_all"));
+  constexpr int kOmpPauseSoft = 1;  // omp_pause_soft in omp.h
+  if (pause_all != nullptr) pause_all(kOmpPauseSoft);
+}
 
 using core::Clock;
 
@@ -170,6 +188,10 @@ class TorchExecutor : public Executor {
   void PrepareThread() override {
     InstallTorchWarningHandler();
     at::set_num_threads(spec_.intra_op_threads);
+  }
+
+  void ReleaseIdleThreads() override {
+    ReleaseOpenMpTeam();  // CPU work around another device's forward may have made one too
   }
 
   absl::StatusOr<std::vector<core::Tensor>> Execute(absl::Span<const core::TensorView> inputs,
@@ -454,11 +476,9 @@ absl::StatusOr<std::unique_ptr<Executor>> LoadOnThisThread(const TorchModelSpec&
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Executor>> LoadTorchExecutor(const TorchModelSpec& spec, TorchLoadReport* report) {
-  // The warm-up's OpenMP team belongs to the thread that runs it and lives
-  // until that thread ends. Left on a long-lived thread, it makes libgomp count
-  // more threads than cores and stop spin-waiting, which tripled the
-  // classifier's forward time on the serving thread (see BENCHMARKS.md). A
-  // short-lived loading thread takes its team with it.
+  // The warm-up's OpenMP team belongs to the thread that runs it (see
+  // ReleaseOpenMpTeam). A short-lived loading thread takes its team with it,
+  // whatever the OpenMP runtime.
   absl::StatusOr<std::unique_ptr<Executor>> result = absl::UnknownError("not loaded");
   std::thread loader([&] {
     InstallTorchWarningHandler();

@@ -23,6 +23,11 @@ std::string SuppressedNote(uint64_t suppressed) {
 // pays for allocations and is left out.
 constexpr int kProfileRuns = 6;
 
+// How long a worker waits with nothing queued before it gives back its
+// executor's idle threads. Taking them again costs about one thread start,
+// nothing against this long a pause.
+constexpr std::chrono::milliseconds kIdleBeforeRelease(100);
+
 }  // namespace
 
 ModelScheduler::ModelScheduler(SchedulerOptions options, std::vector<std::unique_ptr<hal::Executor>> executors,
@@ -210,37 +215,56 @@ void ModelScheduler::MeasureLatencyProfile(size_t instance) {
 }
 
 void ModelScheduler::WorkerLoop(size_t instance) {
-  executors_[instance]->PrepareThread();
+  hal::Executor* executor = executors_[instance].get();
+  executor->PrepareThread();
   MeasureLatencyProfile(instance);
+  executor->ReleaseIdleThreads();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     ++profiled_;
   }
   profiled_changed_.notify_all();
+  bool holds_idle_threads = false;
   for (;;) {
     std::vector<Rejection> rejected;
     RequestQueue::Decision decision;
     bool exit = false;
+    bool release = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      TimePoint idle_since = kNever;  // since when nothing has been queued
       for (;;) {
-        decision = queue_.Next(instance, core::Clock::now(), stopping_, &rejected);
+        const TimePoint now = core::Clock::now();
+        decision = queue_.Next(instance, now, stopping_, &rejected);
         if (!decision.batch.empty() || !rejected.empty()) break;
         if (stopping_ && queue_.empty()) {
           exit = true;  // every queued request is done
           break;
         }
-        if (decision.wake_at == kNever) {
+        if (decision.wake_at != kNever) {
+          idle_since = kNever;
+          work_available_.wait_until(lock, decision.wake_at);
+        } else if (!holds_idle_threads) {
           work_available_.wait(lock);
         } else {
-          work_available_.wait_until(lock, decision.wake_at);
+          if (idle_since == kNever) idle_since = now;
+          if (now - idle_since >= kIdleBeforeRelease) {
+            release = true;
+            break;
+          }
+          work_available_.wait_until(lock, idle_since + kIdleBeforeRelease);
         }
       }
+    }
+    if (release) {
+      executor->ReleaseIdleThreads();
+      holds_idle_threads = false;
     }
     Reject(std::move(rejected));
     if (exit) return;
     if (decision.batch.empty()) continue;
     RunBatch(instance, std::move(decision.batch));
+    holds_idle_threads = true;
     bool healthy;
     {
       std::lock_guard<std::mutex> lock(mutex_);

@@ -3,13 +3,16 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
 #include "edgeserve/repository/model_config.h"
 
 namespace edgeserve::hal {
@@ -100,6 +103,44 @@ TEST(TorchExecutorTest, IdentityReturnsItsInputBitwise) {
   EXPECT_GT(timings.infer_ns, 0u);
   // The request's bytes are read, never written.
   EXPECT_EQ(input, Bytes(values));
+}
+
+// Threads alive in this process.
+int ProcessThreads() {
+  int threads = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++threads;
+  return threads;
+}
+
+TEST(TorchExecutorTest, ReleasingIdleThreadsEndsTheTeamTheForwardStarted) {
+  TorchLoadReport report;
+  TorchModelSpec spec = SpecFor("classifier");
+  spec.intra_op_threads = 2;
+  std::unique_ptr<Executor> executor = LoadOrFail(spec, &report);
+  ASSERT_NE(executor, nullptr);
+  const std::string zeros(3 * 224 * 224 * sizeof(float), '\0');
+  const std::vector<core::TensorView> inputs = {View("images", core::DataType::kFp32, {1, 3, 224, 224}, zeros)};
+  int before = 0;
+  int serving = 0;
+  int released = 0;
+  bool executed = false;
+  // A thread of its own, as the scheduler's workers are, so that the team
+  // belongs to it and not to the test's main thread.
+  std::thread worker([&] {
+    executor->PrepareThread();
+    before = ProcessThreads();
+    core::ExecutionTimings timings;
+    executed = executor->Execute(inputs, &timings).ok();
+    serving = ProcessThreads();
+    executor->ReleaseIdleThreads();
+    // The team's threads leave on their own after the release returns.
+    const absl::Time give_up = absl::Now() + absl::Seconds(30);
+    while ((released = ProcessThreads()) > before && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  });
+  worker.join();
+  ASSERT_TRUE(executed);
+  EXPECT_GT(serving, before) << "the 2-thread forward started no OpenMP team";
+  EXPECT_EQ(released, before);
 }
 
 TEST(TorchExecutorTest, IdentityTakesEveryBatchSize) {

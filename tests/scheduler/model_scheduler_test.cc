@@ -394,6 +394,20 @@ TEST_F(ModelSchedulerTest, PrepareThreadRunsEvenWithoutRequests) {
   EXPECT_EQ(fakes_[1]->prepare_count(), 1);
 }
 
+TEST_F(ModelSchedulerTest, AnIdleWorkerGivesBackItsExecutorsThreadsOnItsOwnThread) {
+  Start(1);
+  EXPECT_EQ(fakes_[0]->idle_releases(), 1) << "after the start-up measurement";
+  Submit();
+  ASSERT_TRUE(log_.WaitFor(1));
+  const absl::Time give_up = absl::Now() + test_util::kTestDeadline;
+  while (fakes_[0]->idle_releases() < 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  EXPECT_EQ(fakes_[0]->idle_releases(), 2) << "after the batch, once idle";
+  // Nothing ran since: nothing more to give back.
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(fakes_[0]->idle_releases(), 2);
+  EXPECT_TRUE(fakes_[0]->released_only_on_prepared_thread());
+}
+
 TEST_F(ModelSchedulerTest, OutputsReachTheCallbackOnTheWorkerThread) {
   Start(1);
   std::vector<core::Tensor> outputs;

@@ -81,6 +81,22 @@ bool FakeExecutor::executed_only_after_prepare() const {
   return execute_order_ok_;
 }
 
+int FakeExecutor::idle_releases() const {
+  absl::MutexLock lock(&mutex_);
+  return idle_releases_;
+}
+
+bool FakeExecutor::released_only_on_prepared_thread() const {
+  absl::MutexLock lock(&mutex_);
+  return release_thread_ok_;
+}
+
+void FakeExecutor::ReleaseIdleThreads() {
+  absl::MutexLock lock(&mutex_);
+  ++idle_releases_;
+  if (prepare_count_ == 0 || prepare_thread_ != std::this_thread::get_id()) release_thread_ok_ = false;
+}
+
 void FakeExecutor::PrepareThread() {
   absl::MutexLock lock(&mutex_);
   ++prepare_count_;

@@ -63,11 +63,16 @@ class FakeExecutor : public hal::Executor {
   std::thread::id prepare_thread() const;
   // True when every Execute came after PrepareThread on the same thread.
   bool executed_only_after_prepare() const;
+  // How often ReleaseIdleThreads was called, and whether always on the thread
+  // that prepared it.
+  int idle_releases() const;
+  bool released_only_on_prepared_thread() const;
 
   void PrepareThread() override;
   absl::StatusOr<std::vector<core::Tensor>> Execute(absl::Span<const core::TensorView> inputs,
                                                     core::ExecutionTimings* timings) override;
   absl::Status CheckHealth() override;
+  void ReleaseIdleThreads() override;
   std::string DeviceName() const override { return "fake"; }
 
  private:
@@ -82,6 +87,8 @@ class FakeExecutor : public hal::Executor {
   int prepare_count_ ABSL_GUARDED_BY(mutex_) = 0;
   std::thread::id prepare_thread_ ABSL_GUARDED_BY(mutex_);
   bool execute_order_ok_ ABSL_GUARDED_BY(mutex_) = true;
+  int idle_releases_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool release_thread_ok_ ABSL_GUARDED_BY(mutex_) = true;
 };
 
 // A request's share of its batch's outputs as tensors of its own, to compare.

@@ -36,6 +36,12 @@ class Executor {
   // request, is at fault. Called by the thread that calls Execute.
   virtual absl::Status CheckHealth() = 0;
 
+  // Called by the worker thread when its instance has nothing to do: gives
+  // back what the thread holds only to run faster (LibTorch's OpenMP team),
+  // because idle teams slow every other instance's (torch_executor.cc).
+  // The next Execute takes it again.
+  virtual void ReleaseIdleThreads() = 0;
+
   // "cpu", "cuda:0", "npu:1": for logs and statistics.
   virtual std::string DeviceName() const = 0;
 };
