@@ -187,8 +187,8 @@ absl::StatusOr<Report> RunOpenLoopBench(const OpenLoopBenchOptions& options) {
   if (!target.ok()) return target.status();
   SetSchedulingParameters(options.parameters, target->prepared.request);
 
-  std::optional<std::chrono::milliseconds> deadline;
-  if (options.deadline_ms) deadline = std::chrono::milliseconds(*options.deadline_ms);
+  std::optional<std::chrono::microseconds> deadline;
+  if (options.deadline_ms) deadline = std::chrono::microseconds(static_cast<int64_t>(*options.deadline_ms * 1000));
   InferClient client(target->channels, std::move(target->prepared.request), deadline);
   OpenLoopOptions loop;
   loop.rate_per_s = options.rate_per_s;

@@ -48,7 +48,7 @@ struct OpenLoopBenchOptions {
   double slo_ms = 0;  // a success counts towards goodput when its latency is at most this
   uint64_t seed = 1;
   int64_t max_in_flight = 10000;
-  std::optional<int64_t> deadline_ms;  // every call's gRPC deadline; none when unset
+  std::optional<double> deadline_ms;  // every call's gRPC deadline; none when unset
   SchedulingParameters parameters;     // `timeout` and `priority` in every request
 };
 

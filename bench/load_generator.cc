@@ -62,7 +62,7 @@ Totals Recorder::Collect() {
 }
 
 InferClient::InferClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                         inference::ModelInferRequest request, std::optional<std::chrono::milliseconds> deadline)
+                         inference::ModelInferRequest request, std::optional<std::chrono::microseconds> deadline)
     : request_(std::move(request)), deadline_(deadline) {
   for (const auto& channel : channels) stubs_.push_back(inference::GRPCInferenceService::NewStub(channel));
 }
@@ -75,7 +75,7 @@ void InferClient::Start(Call& call, grpc::CompletionQueue& cq, void* tag) {
     // gRPC takes deadlines on the system clock or as a gpr_timespec; the
     // monotonic one cannot jump with the wall clock.
     call.context->set_deadline(
-        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_millis(deadline_->count(), GPR_TIMESPAN)));
+        gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(deadline_->count(), GPR_TIMESPAN)));
   }
   auto& stub = stubs_[static_cast<size_t>(call.channel) % stubs_.size()];
   call.reader = stub->AsyncModelInfer(&*call.context, request_, &cq);

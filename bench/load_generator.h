@@ -95,7 +95,7 @@ class InferClient {
   // deadline and the caller bounds them itself (RunOpenLoop cancels what is
   // left when its run ends).
   InferClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels, inference::ModelInferRequest request,
-              std::optional<std::chrono::milliseconds> deadline);
+              std::optional<std::chrono::microseconds> deadline);
 
   // Sends the request; when it ends, `call.status` and `call.response` are set
   // and `cq` yields `tag`, or &call when `tag` is null.
@@ -104,7 +104,7 @@ class InferClient {
  private:
   std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs_;
   const inference::ModelInferRequest request_;
-  const std::optional<std::chrono::milliseconds> deadline_;
+  const std::optional<std::chrono::microseconds> deadline_;
 };
 
 struct ClosedLoopOptions {

@@ -49,7 +49,7 @@ constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
     --timeout-ms, then cancels the rest (reported as client timeouts).
       --slo-ms       goodput counts successes with latency <= MS; SLO
                      attainment is those over every arrival in the window
-      --deadline-ms  a gRPC deadline on every call (default: none)
+      --deadline-ms  a gRPC deadline on every call, decimals allowed (default: none)
       --timeout-us   the protocol's `timeout` parameter (int64_param, us)
       --priority     the protocol's `priority` parameter (uint64_param)
     Failures are reported by gRPC status code: RESOURCE_EXHAUSTED,
@@ -142,7 +142,7 @@ absl::StatusOr<OpenLoopBenchOptions> ParseOpenLoopOptions(Flags& flags) {
   absl::StatusOr<double> slo_ms = flags.Number("slo-ms", 0, 0.001);
   absl::StatusOr<int64_t> seed = flags.Int("seed", 1, 0);
   absl::StatusOr<int64_t> max_in_flight = flags.Int("max-in-flight", options.max_in_flight, 1);
-  absl::StatusOr<int64_t> deadline_ms = flags.Int("deadline-ms", 0, 1);
+  absl::StatusOr<double> deadline_ms = flags.Number("deadline-ms", 0, 0.001);
   absl::StatusOr<int64_t> timeout_us = flags.Int("timeout-us", 0, 1);
   absl::StatusOr<int64_t> priority = flags.Int("priority", 0, 0);
   for (const absl::Status& status : {rate.status(), slo_ms.status(), seed.status(), max_in_flight.status(),

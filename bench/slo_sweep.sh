@@ -28,7 +28,8 @@ usage() {
   cat <<'EOF'
 usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--slo-ms MS] [--capacity R]
                           [--loads L1,L2,...] [--duration-s S] [--warmup-s W]
-                          [--seed N] [--edgeserve BIN] [--config FILE] [-- OPEN-LOOP FLAGS...]
+                          [--seed N] [--threads T] [--edgeserve BIN] [--config FILE]
+                          [-- OPEN-LOOP FLAGS...]
 
   BUILD_DIR          where edgeserve, edgeserve-bench and edgeserve-cli were built
                      (default: build)
@@ -39,6 +40,8 @@ usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--slo-ms MS] [--capacity R]
   --loads LIST       offered loads as multiples of C (default 0.5,0.8,1.0,1.2,1.5,2.0)
   --duration-s S     measured seconds per run; --warmup-s W warm-up seconds per run
   --seed N           the arrivals' seed (default 1)
+  --threads T        LibTorch threads of the one instance every copy gets (default 1:
+                     on 2 cores a 2-thread forward stalls whenever gRPC takes a core)
   --edgeserve BIN    the daemon (default: BUILD_DIR/edgeserve)
   --config FILE      the daemon's config (default: configs/edgeserve.yaml); the model
                      repository is made by this script
@@ -60,6 +63,7 @@ LOADS="0.5,0.8,1.0,1.2,1.5,2.0"
 DURATION=10
 WARMUP=2
 SEED=1
+THREADS=1
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -70,6 +74,7 @@ while [[ $# -gt 0 ]]; do
     --duration-s) DURATION="$2"; shift 2 ;;
     --warmup-s) WARMUP="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
+    --threads) THREADS="$2"; shift 2 ;;
     --edgeserve) EDGESERVE="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
     --) shift; EXTRA=("$@"); break ;;
@@ -82,6 +87,7 @@ done
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
 [[ -z "$SLO_MS" ]] || is_number "$SLO_MS" || { echo "slo_sweep.sh: --slo-ms: expected a positive number, got '$SLO_MS'" >&2; exit 2; }
 [[ -z "$CAPACITY" ]] || is_number "$CAPACITY" || { echo "slo_sweep.sh: --capacity: expected a positive number, got '$CAPACITY'" >&2; exit 2; }
+[[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "slo_sweep.sh: --threads: expected a positive integer, got '$THREADS'" >&2; exit 2; }
 IFS=, read -r -a LOAD_LIST <<<"$LOADS"
 for load in "${LOAD_LIST[@]}"; do
   is_number "$load" || { echo "slo_sweep.sh: --loads: expected positive numbers separated by commas, got '$LOADS'" >&2; exit 2; }
@@ -145,7 +151,7 @@ write_copy() {
   ln -s "$MODEL_FILE" "$repo/$name/1/model.pt"
   {
     cat "$SOURCE/config.yaml"
-    echo "instance_groups: [{kind: CPU, count: 1, threads: 2}]"
+    echo "instance_groups: [{kind: CPU, count: 1, threads: $THREADS}]"
     cat
   } >"$repo/$name/config.yaml"
 }
@@ -319,12 +325,12 @@ jq -s \
   --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
   --argjson l1 "$L1_US" --argjson slo "$SLO_MS" --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
   --argjson duration "$DURATION" --argjson warmup "$WARMUP" --argjson seed "$SEED" --arg loads "$LOADS" \
-  --arg extra "${EXTRA[*]+${EXTRA[*]}}" --argjson max_batch "$MAX_BATCH" '
+  --arg extra "${EXTRA[*]+${EXTRA[*]}}" --argjson max_batch "$MAX_BATCH" --argjson threads "$THREADS" '
   {
     date: $date, commit: $commit, host: {cpu: $cpu, cores: $cores, load_average_before: $load_before},
     method: {
       model: "classifier (mobilenet_v3_small), FP32 [1,3,224,224], batch 1 per request",
-      instances: "one CPU instance of 2 threads per copy",
+      instances: "one CPU instance of \($threads) LibTorch thread(s) per copy",
       batching: {max_batch_size: $max_batch, fixed_delay_us: [500, 1000, 2000, 4000]},
       l1_p50_us: $l1,
       slo_ms: $slo, slo_source: (if $l1 == null then "--slo-ms" else "4 x L1 (closed loop, concurrency 1, mode none)" end),

@@ -161,15 +161,30 @@ TEST_F(RequestQueueTest, SloHoldsABatchBackOnlyWhileEveryDeadlineHolds) {
 }
 
 TEST_F(RequestQueueTest, SloRejectsAtAdmissionWhatTheQueueAheadMakesLate) {
-  Make(Slo(10));
-  // Under a backlog batches of 8 (5 ms, twice of which fits 10 ms) run back
-  // to back: 16 requests are answered by 10 ms, the 17th would not be.
+  Make(Slo(11));
+  // Under a backlog batches of 8 (5 ms, twice of which fits 11 ms) run back
+  // to back: 16 requests are answered by 10 ms (with 0.75 ms in hand), the
+  // 17th would not be.
   for (int i = 0; i < 16; ++i) Arrive(0);
   core::InferenceRequest* late = NewRequest(0);
   absl::Status status = Admit(late, 0);
   EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(status.message(), HasSubstr("16 inferences are queued ahead"));
   EXPECT_EQ(queue_->size(), 16u);
+}
+
+TEST_F(RequestQueueTest, SloKeepsHalfAnExecutionInHandOnlyBehindOthers) {
+  Make(Slo(10));
+  // Alone, a request is admitted when its single execution (1.5 ms) fits.
+  EXPECT_TRUE(Admit(NewRequest(-8.4), 0).ok());  // due at 1.6 ms, answered at 1.5
+  Dispatch(0);
+  ASSERT_TRUE(queue_->empty());
+  Make(Slo(10));
+  Arrive(0);
+  // Behind one, batched with it: answered at 2 ms, plus 0.75 ms in hand.
+  EXPECT_EQ(Admit(NewRequest(-7.5), 0).code(), absl::StatusCode::kDeadlineExceeded);  // due at 2.5 ms
+  EXPECT_TRUE(Admit(NewRequest(-7.0), 0).ok());                                       // due at 3 ms
+  EXPECT_EQ(Dispatch(0).size(), 2u);
 }
 
 TEST_F(RequestQueueTest, SloRejectsAQueuedRequestAsSoonAsItCannotFinishInTime) {
@@ -422,7 +437,9 @@ TEST_F(RequestQueueTest, UnderOverloadNothingIsAnsweredLateAndTheExcessIsRefused
     }
   }
   EXPECT_EQ(late, 0);
-  EXPECT_GE(on_time, 0.85 * capacity_per_ms * end_ms);
+  // 83% here: where latency is known exactly, the half execution admission
+  // keeps in hand is pure loss; on a real, noisy device it is a gain.
+  EXPECT_GE(on_time, 0.8 * capacity_per_ms * end_ms);
   EXPECT_GT(refused, 10 * expired);  // the excess is refused on arrival, not after waiting
 }
 
