@@ -178,7 +178,8 @@ std::string FormatModelStatistics(const inference::ModelStatisticsResponse& stat
                           ? absl::StrFormat(", latency target %.2f ms", scheduler.latency_target_ms())
                           : std::string(", no latency target"),
                       "\n  refused: queue full ", scheduler.rejected_queue_full(), ", deadline ",
-                      scheduler.rejected_deadline(), ", cancelled ", scheduler.cancelled(), "\n");
+                      scheduler.rejected_deadline(), " (", scheduler.rejected_deadline_after_waiting(),
+                      " after waiting), cancelled ", scheduler.cancelled(), "\n");
       std::vector<std::vector<std::string>> rows = {{"  instance", "batch", "expected", "deviation", "planned", "samples"}};
       for (const auto& estimate : scheduler.latency_profile()) {
         rows.push_back({absl::StrCat("  ", estimate.instance()), absl::StrCat(estimate.batch_size()),

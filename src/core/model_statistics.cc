@@ -43,6 +43,10 @@ void ModelStatistics::RecordRejection(RejectionReason reason) {
   switch (reason) {
     case RejectionReason::kQueueFull: ++stats_.rejected_queue_full; break;
     case RejectionReason::kDeadline: ++stats_.rejected_deadline; break;
+    case RejectionReason::kDeadlineAfterWaiting:
+      ++stats_.rejected_deadline;
+      ++stats_.rejected_deadline_after_waiting;
+      break;
     case RejectionReason::kCancelled: ++stats_.cancelled; break;
   }
 }

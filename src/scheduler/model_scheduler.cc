@@ -77,17 +77,18 @@ void ModelScheduler::Enqueue(const core::InferenceRequest* request, CompletionCa
   }
   std::vector<Rejection> rejected;
   rejected.push_back({std::move(entry), std::move(rejection)});
-  Reject(std::move(rejected));
+  Reject(std::move(rejected), /*on_arrival=*/true);
 }
 
-void ModelScheduler::Reject(std::vector<Rejection> rejected) {
+void ModelScheduler::Reject(std::vector<Rejection> rejected, bool on_arrival) {
   for (Rejection& rejection : rejected) {
     switch (rejection.status.code()) {
       case absl::StatusCode::kResourceExhausted:
         statistics_->RecordRejection(core::RejectionReason::kQueueFull);
         break;
       case absl::StatusCode::kDeadlineExceeded:
-        statistics_->RecordRejection(core::RejectionReason::kDeadline);
+        statistics_->RecordRejection(on_arrival ? core::RejectionReason::kDeadline
+                                                : core::RejectionReason::kDeadlineAfterWaiting);
         break;
       case absl::StatusCode::kCancelled:
         statistics_->RecordRejection(core::RejectionReason::kCancelled);

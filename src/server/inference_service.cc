@@ -67,6 +67,7 @@ void FillSchedulerStatistics(const LoadedModel& model, const core::ModelStatisti
   }
   out->set_rejected_queue_full(snapshot.rejected_queue_full);
   out->set_rejected_deadline(snapshot.rejected_deadline);
+  out->set_rejected_deadline_after_waiting(snapshot.rejected_deadline_after_waiting);
   out->set_cancelled(snapshot.cancelled);
 }
 

@@ -141,6 +141,7 @@ TEST(SchedulerTest, ARequestThatCannotMeetTheLatencyTargetIsRejectedAtOnce) {
   EXPECT_EQ(stats.execution_count(), 0u);
   EXPECT_EQ(stats.inference_stats().fail().count(), 1u);
   EXPECT_EQ(stats.edgeserve_scheduler().rejected_deadline(), 1u);
+  EXPECT_EQ(stats.edgeserve_scheduler().rejected_deadline_after_waiting(), 0u);
   EXPECT_DOUBLE_EQ(stats.edgeserve_scheduler().latency_target_ms(), 0.001);
 }
 

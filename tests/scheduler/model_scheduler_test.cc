@@ -643,6 +643,7 @@ TEST_F(ModelSchedulerTest, TheDeadlineWatchRejectsAQueuedRequestWhileEveryInstan
   EXPECT_EQ(rejected.request, 1);
   EXPECT_EQ(rejected.result.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(statistics_.Snapshot().rejected_deadline, 1u);
+  EXPECT_EQ(statistics_.Snapshot().rejected_deadline_after_waiting, 1u);
   fakes_[0]->ReleaseAll();
   ASSERT_TRUE(log_.WaitFor(2));
   EXPECT_EQ(fakes_[0]->started(), 1);

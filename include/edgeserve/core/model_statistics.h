@@ -30,7 +30,8 @@ struct BatchStat {
 // Why a request was answered without running.
 enum class RejectionReason {
   kQueueFull,  // RESOURCE_EXHAUSTED at once
-  kDeadline,   // DEADLINE_EXCEEDED: it could not be answered in time
+  kDeadline,   // DEADLINE_EXCEEDED on arrival: it could not be answered in time
+  kDeadlineAfterWaiting,  // DEADLINE_EXCEEDED later, out of the queue
   kCancelled,  // its client went away while it was queued
 };
 
@@ -49,6 +50,7 @@ struct ModelStatisticsSnapshot {
   // cancelled ones, which nobody receives).
   uint64_t rejected_queue_full = 0;
   uint64_t rejected_deadline = 0;
+  uint64_t rejected_deadline_after_waiting = 0;  // of rejected_deadline
   uint64_t cancelled = 0;
 };
 

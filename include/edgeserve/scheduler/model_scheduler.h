@@ -109,7 +109,8 @@ class ModelScheduler {
   absl::Span<const core::TensorView> Assemble(Worker& worker, const std::vector<QueuedRequest>& batch,
                                               int64_t rows);
   void WatchDeadlines();
-  void Reject(std::vector<Rejection> rejected);
+  // `on_arrival`: refused by Enqueue, not out of the queue.
+  void Reject(std::vector<Rejection> rejected, bool on_arrival = false);
   // After a failed Execute whose health check failed: takes `instance` out of
   // the rotation and re-queues or fails the batch.
   void LeaveRotation(size_t instance, std::vector<QueuedRequest> batch, const absl::Status& execution,
