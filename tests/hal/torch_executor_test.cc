@@ -302,44 +302,43 @@ namespace {
 
 // Reduced precision on the CPU: the module and floating inputs are cast at
 // load and per batch, the outputs come back in the declared FP32.
-TEST(TorchExecutorPrecisionTest, Bf16IdentityReturnsFp32RoundedToBf16) {
+// Runs the identity model at `precision` on one row of 16 floats starting
+// with `first` and `second`; returns the row it answers.
+std::vector<float> IdentityAt(Precision precision, float first, float second) {
   TorchModelSpec spec = SpecFor("identity", TorchOptimization::kNone);
-  spec.precision = Precision::kBf16;
+  spec.precision = precision;
   TorchLoadReport report;
   std::unique_ptr<Executor> executor = LoadOrFail(spec, &report);
-  ASSERT_NE(executor, nullptr);
+  if (executor == nullptr) return {};
   executor->PrepareThread();
   std::vector<float> input(16, 0.0f);
-  input[0] = 1.0f + 1.0f / 1024;  // below bf16's 8-bit mantissa: rounds to 1
-  input[1] = 3.0f;                // exact in bf16
+  input[0] = first;
+  input[1] = second;
   const std::string bytes = Bytes(input);
   const core::TensorView view = View("x", core::DataType::kFp32, {1, 16}, bytes);
   core::ExecutionTimings timings;
   absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute({&view, 1}, &timings);
-  ASSERT_TRUE(outputs.ok()) << outputs.status();
-  ASSERT_EQ(outputs->size(), 1u);
+  EXPECT_TRUE(outputs.ok()) << outputs.status();
+  if (!outputs.ok() || outputs->size() != 1u) {
+    ADD_FAILURE() << "expected one output";
+    return {};
+  }
   EXPECT_EQ((*outputs)[0].datatype, core::DataType::kFp32);
-  const std::vector<float> values = Values<float>((*outputs)[0]);
+  return Values<float>((*outputs)[0]);
+}
+
+TEST(TorchExecutorPrecisionTest, Bf16IdentityReturnsFp32RoundedToBf16) {
+  // 1 + 1/1024 is below bf16's 8-bit mantissa and rounds to 1; 3 is exact.
+  const std::vector<float> values = IdentityAt(Precision::kBf16, 1.0f + 1.0f / 1024, 3.0f);
+  ASSERT_EQ(values.size(), 16u);
   EXPECT_EQ(values[0], 1.0f);
   EXPECT_EQ(values[1], 3.0f);
 }
 
 TEST(TorchExecutorPrecisionTest, Fp16IdentityReturnsFp32RoundedToFp16) {
-  TorchModelSpec spec = SpecFor("identity", TorchOptimization::kNone);
-  spec.precision = Precision::kFp16;
-  TorchLoadReport report;
-  std::unique_ptr<Executor> executor = LoadOrFail(spec, &report);
-  ASSERT_NE(executor, nullptr);
-  executor->PrepareThread();
-  std::vector<float> input(16, 0.0f);
-  input[0] = 1.0f + 1.0f / 4096;  // below fp16's 10-bit mantissa: rounds to 1
-  input[1] = 1.0f + 1.0f / 512;   // exact in fp16
-  const std::string bytes = Bytes(input);
-  const core::TensorView view = View("x", core::DataType::kFp32, {1, 16}, bytes);
-  core::ExecutionTimings timings;
-  absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute({&view, 1}, &timings);
-  ASSERT_TRUE(outputs.ok()) << outputs.status();
-  const std::vector<float> values = Values<float>((*outputs)[0]);
+  // 1 + 1/4096 is below fp16's 10-bit mantissa and rounds to 1; 1 + 1/512 is exact.
+  const std::vector<float> values = IdentityAt(Precision::kFp16, 1.0f + 1.0f / 4096, 1.0f + 1.0f / 512);
+  ASSERT_EQ(values.size(), 16u);
   EXPECT_EQ(values[0], 1.0f);
   EXPECT_EQ(values[1], 1.0f + 1.0f / 512);
 }
