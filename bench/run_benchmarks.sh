@@ -89,6 +89,7 @@ fi
 WORK="$(mktemp -d)"
 ECHO_PID=""
 DAEMON_PID=""
+DAEMON_ALLOCATOR=""
 cleanup() {
   [[ -n "$ECHO_PID" ]] && kill -TERM "$ECHO_PID" 2>/dev/null || true
   [[ -n "$DAEMON_PID" ]] && kill -TERM "$DAEMON_PID" 2>/dev/null || true
@@ -158,6 +159,7 @@ run_daemon_round() {
     sleep 0.1
     tries=$((tries + 1))
   done
+  DAEMON_ALLOCATOR="$(sed -n 's/.*memory allocator \([^)]*\)).*/\1/p' "$WORK/edgeserve.log" | head -n 1)"
   measure identity grpc --url "$address" --model identity --concurrency 16
   measure classifier grpc --url "$address" --model classifier --concurrency 1 --batch 1 --shape 1,3,224,224
   measure mlp grpc --url "$address" --model mlp --concurrency 1 --batch 1
@@ -183,7 +185,7 @@ jq -s \
   --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
   --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
   --argjson rounds "$ROUNDS" --argjson duration "$DURATION" --argjson warmup "$WARMUP" \
-  --argjson threads "$INTRA_OP" '
+  --argjson threads "$INTRA_OP" --arg daemon_allocator "$DAEMON_ALLOCATOR" '
   def median: sort | if length == 0 then null
                      elif length % 2 == 1 then .[length / 2 | floor]
                      else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -205,7 +207,9 @@ jq -s \
              classifier: "grpc closed loop, concurrency 1, FP32 [1,3,224,224]",
              torch_loop: "same model file and input, --optimize auto, threads \($threads)",
              mlp: "grpc closed loop, concurrency 1, FP32 [1,64], fp32 and int8 (dynamic quantisation)",
-             statistic: "median over rounds; ratios are medians of per-round ratios"},
+             statistic: "median over rounds; ratios are medians of per-round ratios",
+             memory_allocator: {daemon: $daemon_allocator,
+                                torch_loop: (map(select(.name == "torch-loop"))[0].details["memory allocator"])}},
     summary: {echo: summary("echo"), identity: summary("identity"),
               classifier: summary("classifier"), "torch-loop": summary("torch-loop"),
               mlp: summary("mlp"), "mlp-int8": summary("mlp-int8"),
@@ -221,6 +225,7 @@ jq -s \
 
 jq -r '
   "",
+  "memory allocator: daemon \(.method.memory_allocator.daemon), torch loop \(.method.memory_allocator.torch_loop)",
   "median over \(.method.rounds) rounds (inferences/s, p50 us, p99 us):",
   (.summary | to_entries[] | "  \(.key): \(.value.inferences_per_s | round) /s, p50 \(.value.p50_us | round), p99 \(.value.p99_us | round), errors \(.value.errors)"),
   "identity / echo throughput:          \(.ratios.identity_over_echo)",

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "edgeserve/core/datatype.h"
+#include "edgeserve/core/memory_allocator.h"
 #include "edgeserve/core/tensor.h"
 #include "edgeserve/hal/blas_threads.h"
 #include "edgeserve/hal/torch_types.h"
@@ -185,6 +186,7 @@ absl::StatusOr<Report> RunTorchLoop(const TorchLoopOptions& options) {
     Forward(loaded, input).RunNs();
     auto [module, form] = ChooseForm(std::move(loaded), options.form, input);
     report.details.emplace_back("threads", absl::StrCat(at::get_num_threads()));
+    report.details.emplace_back("memory allocator", core::MemoryAllocatorName());
     report.details.emplace_back("module", form);
     report.details.emplace_back("input", absl::StrCat(options.datatype, core::ShapeToString(options.shape)));
 

@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "edgeserve/app/daemon_config.h"
 #include "edgeserve/core/logging.h"
+#include "edgeserve/core/memory_allocator.h"
 #include "edgeserve/hal/accelerators.h"
 #include "edgeserve/hal/device.h"
 #include "edgeserve/hal/torch_runtime.h"
@@ -201,9 +202,11 @@ int Run(int argc, char** argv) {
 
   auto logger = core::Logger("app");
   const auto started = std::chrono::steady_clock::now();
-  logger->info("edgeserve {} starting (LibTorch {}, gRPC {}); {} LibTorch threads per instance, {} inter-op",
-               EDGESERVE_VERSION, hal::TorchVersion(), grpc::Version(), config->intra_op_threads,
-               config->inter_op_threads);
+  logger->info(
+      "edgeserve {} starting (LibTorch {}, gRPC {}, memory allocator {}); {} LibTorch threads per instance, {} "
+      "inter-op",
+      EDGESERVE_VERSION, hal::TorchVersion(), grpc::Version(), core::MemoryAllocatorName(), config->intra_op_threads,
+      config->inter_op_threads);
   for (const hal::Device& device : devices->devices) logger->info("device {}", hal::DescribeDevice(device));
   for (const auto& [kind, reason] : devices->absent_reasons) logger->info("no {}: {}", hal::KindName(kind), reason);
   hal::ConfigureTorchRuntime(config->inter_op_threads);

@@ -191,6 +191,15 @@ TEST(LifecycleTest, ListDevicesPrintsTheCpuAndTheStartLogNamesIt) {
   EXPECT_NE(daemon.Log().find("device CPU:0"), std::string::npos) << daemon.Log();
 }
 
+// EDGESERVE_ALLOCATOR is what the build linked ("jemalloc" or "glibc
+// malloc"); the daemon finds out at run time which one really serves it.
+TEST(LifecycleTest, TheStartLogNamesTheMemoryAllocatorTheBuildLinked) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"identity"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  EXPECT_NE(daemon.Log().find(std::string("memory allocator ") + EDGESERVE_ALLOCATOR), std::string::npos)
+      << daemon.Log();
+}
+
 TEST(LifecycleTest, JsonLogLinesAreJsonObjects) {
   DaemonProcess daemon({"--log-format", "json", "--model-repository", RepositoryWith({"identity", "corrupt"})});
   ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
