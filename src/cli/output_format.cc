@@ -177,6 +177,9 @@ std::string FormatModelStatistics(const inference::ModelStatisticsResponse& stat
                       scheduler.latency_target_ms() > 0
                           ? absl::StrFormat(", latency target %.2f ms", scheduler.latency_target_ms())
                           : std::string(", no latency target"),
+                      scheduler.admission_reserve_us() > 0
+                          ? absl::StrFormat(", %.2f ms kept in hand at admission", scheduler.admission_reserve_us() / 1e3)
+                          : std::string(),
                       "\n  refused: queue full ", scheduler.rejected_queue_full(), ", deadline ",
                       scheduler.rejected_deadline(), " (", scheduler.rejected_deadline_after_waiting(),
                       " after waiting), cancelled ", scheduler.cancelled(), "\n");

@@ -141,6 +141,11 @@ std::vector<InstanceHealth> ModelScheduler::Health() const {
   return health_;
 }
 
+std::chrono::nanoseconds ModelScheduler::AdmissionReserve() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.AdmissionReserve();
+}
+
 std::vector<LatencyEstimate> ModelScheduler::LatencyProfiles() const {
   std::vector<LatencyEstimate> estimates;
   std::lock_guard<std::mutex> lock(mutex_);

@@ -56,6 +56,7 @@ void FillSchedulerStatistics(const LoadedModel& model, const core::ModelStatisti
   out->set_mode(std::string(scheduler::BatchingModeName(batching.mode)));
   out->set_latency_target_ms(static_cast<double>(batching.latency_target.count()) / 1000);
   out->set_max_batch_size(static_cast<uint64_t>(model.scheduler->max_batch_rows()));
+  out->set_admission_reserve_us(static_cast<double>(model.scheduler->AdmissionReserve().count()) / 1e3);
   for (const scheduler::LatencyEstimate& estimate : model.scheduler->LatencyProfiles()) {
     edgeserve::LatencyEstimate* entry = out->add_latency_profile();
     entry->set_instance(static_cast<uint32_t>(estimate.instance));

@@ -172,6 +172,7 @@ TEST(CliFormatTest, SchedulerExtensionShowsBatchingRefusalsAndTheLatencyProfile)
   scheduler->set_mode("slo");
   scheduler->set_latency_target_ms(17.5);
   scheduler->set_max_batch_size(8);
+  scheduler->set_admission_reserve_us(2345);
   scheduler->set_rejected_deadline(3);
   scheduler->set_rejected_deadline_after_waiting(2);
   scheduler->set_cancelled(1);
@@ -183,7 +184,7 @@ TEST(CliFormatTest, SchedulerExtensionShowsBatchingRefusalsAndTheLatencyProfile)
   estimate->set_predicted_us(9250);
   estimate->set_samples(12);
   const std::string text = FormatModelStatistics(response);
-  EXPECT_TRUE(Contains(text, "  batching slo, up to 8 per execution, latency target 17.50 ms\n")) << text;
+  EXPECT_TRUE(Contains(text, "  batching slo, up to 8 per execution, latency target 17.50 ms, 2.35 ms kept in hand at admission\n")) << text;
   EXPECT_TRUE(Contains(text, "  refused: queue full 0, deadline 3 (2 after waiting), cancelled 1\n")) << text;
   EXPECT_TRUE(Contains(text, "9000.0 us")) << text;
   EXPECT_TRUE(Contains(text, "9250.0 us")) << text;

@@ -114,6 +114,13 @@ TEST(SchedulerTest, UnderConcurrencyRequestsShareExecutionsAndEachGetsItsOwnAnsw
   ASSERT_TRUE(stats.has_edgeserve_scheduler());
   EXPECT_EQ(stats.edgeserve_scheduler().mode(), "slo");
   EXPECT_EQ(stats.edgeserve_scheduler().max_batch_size(), 8u);
+  // At least half of a batch-1 execution as the profile plans it.
+  double batch1_us = 0;
+  for (const auto& estimate : stats.edgeserve_scheduler().latency_profile()) {
+    if (estimate.batch_size() == 1) batch1_us = estimate.predicted_us();
+  }
+  EXPECT_GE(stats.edgeserve_scheduler().admission_reserve_us(), 0.5 * batch1_us * 0.999);
+  EXPECT_GT(batch1_us, 0);
   std::vector<uint64_t> profiled;
   for (const auto& estimate : stats.edgeserve_scheduler().latency_profile()) {
     profiled.push_back(estimate.batch_size());

@@ -86,6 +86,9 @@ class ModelScheduler {
   std::vector<InstanceHealth> Health() const;
   // Every instance's latency profile, instance by instance. Thread-safe.
   std::vector<LatencyEstimate> LatencyProfiles() const;
+  // In mode slo, what admission has learnt to keep in hand behind queued
+  // requests (RequestQueue::AdmissionReserve). Thread-safe.
+  std::chrono::nanoseconds AdmissionReserve() const;
   const BatchingConfig& batching() const { return queue_.config(); }
   int64_t max_batch_rows() const { return queue_.max_batch_rows(); }
 

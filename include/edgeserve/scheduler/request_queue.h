@@ -59,7 +59,8 @@ class RequestQueue {
   // Sets `entry`'s deadline and level and queues it, or returns why not
   // (leaving `entry` to the caller): RESOURCE_EXHAUSTED when the queue is
   // full; in mode slo, DEADLINE_EXCEEDED when the requests ahead of it and
-  // the instances' latency profiles predict an answer after its deadline.
+  // the instances' latency profiles predict an answer after its deadline,
+  // less the admission reserve when any are queued ahead.
   // A profile learns only from batches that run, so one made pessimistic by
   // a burst (a slow spell of the box) would refuse everything for good: when
   // an instance is idle with nothing queued, has learnt nothing for 250 ms,
@@ -109,6 +110,10 @@ class RequestQueue {
   const BatchingConfig& config() const { return config_; }
   LatencyProfile& profile(size_t instance) { return instances_[instance].profile; }
   const LatencyProfile& profile(size_t instance) const { return instances_[instance].profile; }
+  // In mode slo, the time admission keeps in hand when other requests are
+  // queued ahead: learnt from the requests refused after waiting (see
+  // Admit). Zero in the other modes.
+  std::chrono::nanoseconds AdmissionReserve() const;
 
  private:
   struct Instance {
@@ -139,6 +144,10 @@ class RequestQueue {
   // Removes the entries `Next` marked (request set to null) and recounts.
   void Compact();
   absl::Status LateStatus(const QueuedRequest& entry, TimePoint now) const;
+  // An admitted request left the queue for an instance, or was refused after
+  // waiting because it could no longer be answered in time: moves the
+  // admission reserve.
+  void LearnOutcome(const QueuedRequest& entry, bool dispatched);
 
   const std::string model_name_;
   const BatchingConfig config_;
@@ -151,6 +160,7 @@ class RequestQueue {
   std::vector<int64_t> level_rows_;  // rows queued per level
   size_t size_ = 0;
   TimePoint next_expiry_ = kNever;
+  double reserve_;  // in single executions of the fastest instance
 };
 
 }  // namespace edgeserve::scheduler
