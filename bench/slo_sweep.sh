@@ -18,21 +18,25 @@
 #       alone and an open-loop run with
 #       Poisson arrivals (the same seed for every copy, so every mode sees the
 #       same arrivals at a given load).
-# Every run's JSON line goes into bench/results/slo_sweep.json with the method;
-# a markdown table (fixed_delay: the best delay per load by goodput) goes to
-# stdout, and bench/plot_slo.py draws bench/results/slo_sweep.png when
-# Debian's python3-matplotlib is installed. All traffic stays on 127.0.0.1.
+# Every run's JSON line goes into bench/results/slo_sweep.json with the method
+# (slo_sweep_small_input.json for classifier_small_input); a markdown table
+# (fixed_delay: the best delay per load by goodput) goes to stdout, and
+# bench/plot_slo.py draws the PNG beside the JSON when Debian's
+# python3-matplotlib is installed. All traffic stays on 127.0.0.1.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--slo-ms MS] [--capacity R]
+usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--model M] [--slo-ms MS] [--capacity R]
                           [--loads L1,L2,...] [--duration-s S] [--warmup-s W]
                           [--seed N] [--threads T] [--edgeserve BIN] [--config FILE]
                           [-- OPEN-LOOP FLAGS...]
 
   BUILD_DIR          where edgeserve, edgeserve-bench and edgeserve-cli were built
                      (default: build)
+  --model M          classifier (default: the example classifier, 602 KB a request) or
+                     classifier_small_input (the same compute from a [3,32,32] input,
+                     12 KB a request; bench/make_bench_models.py makes it when missing)
   --quick            3 s measured after 1 s of warm-up per run (default 10 s after 2 s);
                      36 runs: about 4 minutes, against about 10
   --slo-ms MS        the SLO (decimals allowed); default 4 x the measured batch-1 p50
@@ -47,7 +51,8 @@ usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--slo-ms MS] [--capacity R]
                      repository is made by this script
   -- FLAGS           passed to every open-loop run, e.g. -- --deadline-ms 100 --priority 1
 Run from anywhere; paths are taken relative to the repository root. Needs the
-classifier (make models) and jq.
+classifier (make models), /usr/bin/python3 with torch for classifier_small_input,
+and jq.
 EOF
 }
 
@@ -64,10 +69,12 @@ DURATION=10
 WARMUP=2
 SEED=1
 THREADS=1
+MODEL=classifier
 EXTRA=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) DURATION=3; WARMUP=1; shift ;;
+    --model) MODEL="$2"; shift 2 ;;
     --slo-ms) SLO_MS="$2"; shift 2 ;;
     --capacity) CAPACITY="$2"; shift 2 ;;
     --loads) LOADS="$2"; shift 2 ;;
@@ -104,10 +111,20 @@ EDGESERVE="${EDGESERVE:-$BUILD/edgeserve}"
 [[ -f "$CONFIG" ]] || { echo "slo_sweep.sh: no config at $CONFIG" >&2; exit 1; }
 command -v jq >/dev/null || { echo "slo_sweep.sh: needs jq (apt-get install -y jq)" >&2; exit 1; }
 
-SOURCE=models/classifier
+case "$MODEL" in
+  classifier)
+    SOURCE=models/classifier
+    [[ -f "$SOURCE/1/model.pt" ]] || {
+      echo "slo_sweep.sh: no $SOURCE/1/model.pt; make it with make models" >&2; exit 1; }
+    ;;
+  classifier_small_input)
+    SOURCE=bench/models/classifier_small_input
+    [[ -f "$SOURCE/1/model.pt" ]] || /usr/bin/python3 bench/make_bench_models.py --out bench/models >&2 || {
+      echo "slo_sweep.sh: bench/make_bench_models.py could not make $SOURCE" >&2; exit 1; }
+    ;;
+  *) echo "slo_sweep.sh: --model: expected classifier or classifier_small_input, got '$MODEL'" >&2; exit 2 ;;
+esac
 MODEL_FILE="$ROOT/$SOURCE/1/model.pt"
-[[ -f "$MODEL_FILE" ]] || {
-  echo "slo_sweep.sh: no $SOURCE/1/model.pt; make it with make models" >&2; exit 1; }
 # The copies append their own instance_groups and batching sections.
 if grep -Eq '^(instance_groups|batching):' "$SOURCE/config.yaml"; then
   echo "slo_sweep.sh: $SOURCE/config.yaml already has instance_groups or batching; this script sets both" >&2
@@ -116,7 +133,9 @@ fi
 MODEL_MAX_BATCH="$(awk '$1 == "max_batch_size:" { print $2; exit }' "$SOURCE/config.yaml")"
 MAX_BATCH=$(( MODEL_MAX_BATCH < 8 ? MODEL_MAX_BATCH : 8 ))
 (( MAX_BATCH >= 1 )) || { echo "slo_sweep.sh: $SOURCE does not batch (max_batch_size $MODEL_MAX_BATCH)" >&2; exit 1; }
-SHAPE=1,3,224,224
+# One request: a batch of 1 of the first input's declared shape.
+SHAPE="1,$(awk -F'[][]' '/shape:/ { gsub(/ /, "", $2); print $2; exit }' "$SOURCE/config.yaml")"
+REQUEST_KB="$(awk -v shape="$SHAPE" 'BEGIN { n = split(shape, d, ","); b = 4; for (i = 1; i <= n; ++i) b *= d[i]; printf "%.0f", b / 1000 }')"
 FIXED_DELAYS=(500 1000 2000 4000)
 MAX_QUEUE_SIZE=1024
 
@@ -237,7 +256,7 @@ closed_loop() {
     --duration-s "$DURATION" --warmup-s "$WARMUP"
 }
 
-echo "slo sweep: classifier, ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C"
+echo "slo sweep: $MODEL (FP32 [$SHAPE], $REQUEST_KB KB a request), ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C"
 
 # (a) L1 and the SLO, (b) the capacity: on a daemon serving the `none` copy
 # alone. Every daemon in this script serves one copy, so that nothing but the
@@ -318,6 +337,8 @@ for load in "${LOAD_LIST[@]}"; do
 done
 
 mkdir -p bench/results
+# The classifier's results keep their old name; other models get their own.
+RESULTS="bench/results/slo_sweep${MODEL#classifier}"
 jq -s \
   --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)" \
@@ -325,11 +346,12 @@ jq -s \
   --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
   --argjson l1 "$L1_US" --argjson slo "$SLO_MS" --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
   --argjson duration "$DURATION" --argjson warmup "$WARMUP" --argjson seed "$SEED" --arg loads "$LOADS" \
+  --arg model "$MODEL" --arg shape "$SHAPE" --argjson request_kb "$REQUEST_KB" \
   --arg extra "${EXTRA[*]+${EXTRA[*]}}" --argjson max_batch "$MAX_BATCH" --argjson threads "$THREADS" '
   {
     date: $date, commit: $commit, host: {cpu: $cpu, cores: $cores, load_average_before: $load_before},
     method: {
-      model: "classifier (mobilenet_v3_small), FP32 [1,3,224,224], batch 1 per request",
+      model: "\($model) (mobilenet_v3_small), FP32 [\($shape)], \($request_kb) KB, batch 1 per request",
       instances: "one CPU instance of \($threads) LibTorch thread(s) per copy",
       batching: {max_batch_size: $max_batch, fixed_delay_us: [500, 1000, 2000, 4000]},
       l1_p50_us: $l1,
@@ -340,7 +362,7 @@ jq -s \
       open_loop_flags: $extra,
       goodput: "successes within the SLO per second; attainment: those over every arrival in the window"},
     runs: .
-  }' "$WORK/runs.jsonl" >bench/results/slo_sweep.json
+  }' "$WORK/runs.jsonl" >"$RESULTS.json"
 
 # The markdown table: per load, none, the best fixed_delay by goodput, slo.
 jq -r '
@@ -359,10 +381,10 @@ jq -r '
     (map(select(.batching == "slo"))[] | . + {label: "slo"})
     | row($capacity)),
   "",
-  "written to bench/results/slo_sweep.json"' bench/results/slo_sweep.json
+  "written to \($results).json"' --arg results "$RESULTS" "$RESULTS.json"
 
 if [[ $PLOT == 1 ]]; then
-  /usr/bin/python3 bench/plot_slo.py bench/results/slo_sweep.json bench/results/slo_sweep.png
+  /usr/bin/python3 bench/plot_slo.py "$RESULTS.json" "$RESULTS.png"
 else
   echo "no plot: install python3-matplotlib (sudo apt-get install -y python3-matplotlib), then run /usr/bin/python3 bench/plot_slo.py"
 fi
