@@ -77,7 +77,8 @@ def main(argv):
     latency_axes.grid(True, which="both", alpha=0.3)
     latency_axes.legend()
 
-    fig.suptitle(f"classifier, {results.get('date', '')}, commit {results.get('commit', '?')}")
+    model = results.get("method", {}).get("model", "classifier").split(" ")[0]
+    fig.suptitle(f"{model}, {results.get('date', '')}, commit {results.get('commit', '?')}")
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
     print(f"written to {out_path}")
