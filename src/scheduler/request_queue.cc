@@ -1,6 +1,7 @@
 #include "edgeserve/scheduler/request_queue.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/str_cat.h"
 
@@ -25,6 +26,12 @@ constexpr std::chrono::milliseconds kProbeAfter{250};
 constexpr double kReserveStep = 0.25;
 constexpr double kTargetMissRate = 0.005;
 constexpr double kMaxReserve = 4;
+// What a burst added above the floor also halves every 10 s, so that a model
+// back at a trickle of requests, each giving back a little, does not keep
+// refusing for minutes what a past overload taught it. At 300 dispatches a
+// second the give-back per request (0.375 executions/s) outweighs this decay
+// of an excess of one execution (0.07/s), so it hardly moves the balance.
+constexpr std::chrono::seconds kReserveHalfLife{10};
 // It never goes below half an execution: admitting right up to the edge of
 // feasibility makes every deadline in the queue tight, so that only small
 // batches fit and throughput falls, even where latency is known exactly.
@@ -95,6 +102,7 @@ absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
           absl::StrCat("model '", model_name_, "': the request's deadline had passed when it reached the queue"));
     }
     if (config_.mode == BatchingMode::kSlo) {
+      AgeReserve(now);
       int64_t rows_ahead = 0;
       for (int level = 0; level <= entry.level; ++level) rows_ahead += level_rows_[static_cast<size_t>(level)];
       // A request admitted with nothing to spare behind others is late as
@@ -356,7 +364,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
   decision.batch.reserve(picks.size());
   for (const Pick& pick : picks) {
     QueuedRequest& entry = (*pick.queue)[pick.index];
-    LearnOutcome(entry, /*dispatched=*/true);
+    LearnOutcome(entry, /*dispatched=*/true, now);
     decision.batch.push_back(std::move(entry));
     entry.request = nullptr;
   }
@@ -388,8 +396,17 @@ std::chrono::nanoseconds RequestQueue::AdmissionReserve() const {
   return std::chrono::nanoseconds(static_cast<int64_t>(reserve_ * static_cast<double>(PredictBest(1).count())));
 }
 
-void RequestQueue::LearnOutcome(const QueuedRequest& entry, bool dispatched) {
+void RequestQueue::AgeReserve(TimePoint now) {
+  if (now > reserve_aged_at_ && reserve_ > kMinReserve) {
+    const double half_lives = std::chrono::duration<double>(now - reserve_aged_at_) / kReserveHalfLife;
+    reserve_ = kMinReserve + (reserve_ - kMinReserve) * std::exp2(-half_lives);
+  }
+  reserve_aged_at_ = std::max(reserve_aged_at_, now);
+}
+
+void RequestQueue::LearnOutcome(const QueuedRequest& entry, bool dispatched, TimePoint now) {
   if (config_.mode != BatchingMode::kSlo || entry.probe || entry.delayed || entry.deadline == kNever) return;
+  AgeReserve(now);
   if (dispatched) {
     reserve_ = std::max(kMinReserve, reserve_ - kReserveStep * kTargetMissRate / (1 - kTargetMissRate));
   } else {
@@ -424,7 +441,7 @@ void RequestQueue::Expire(TimePoint now, std::vector<Rejection>* rejected) {
         entry.deadline = entry.client_deadline;
         now_delayed.push_back(std::move(entry));
       } else {
-        LearnOutcome(entry, /*dispatched=*/false);
+        LearnOutcome(entry, /*dispatched=*/false, now);
         absl::Status status = LateStatus(entry, now);
         rejected->push_back({std::move(entry), std::move(status)});
       }

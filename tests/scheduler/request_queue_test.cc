@@ -432,6 +432,19 @@ TEST_F(RequestQueueTest, RefusalsAfterWaitingTeachAdmissionToKeepMoreInHand) {
   EXPECT_TRUE(admit_tight_behind_another(600).ok());
 }
 
+TEST_F(RequestQueueTest, WhatABurstAddedToTheReserveHalvesEveryTenSeconds) {
+  Make(Slo(10));
+  Arrive(100);
+  Arrive(100);
+  queue_->Expire(At(109), &rejected_);
+  ASSERT_EQ(rejected_.size(), 2u);
+  EXPECT_EQ(queue_->AdmissionReserve(), microseconds(1500)) << "one execution: half, and two quarters";
+  Arrive(10109);  // with nothing ahead, so it is admitted whatever the reserve
+  EXPECT_EQ(queue_->AdmissionReserve(), microseconds(1125)) << "the half execution above the floor halved";
+  Arrive(100109);
+  EXPECT_NEAR(Ms(queue_->AdmissionReserve()), 0.75, 0.001);
+}
+
 TEST_F(RequestQueueTest, TheAdmissionReserveIsBoundedAndOnlySloKeepsOne) {
   Make(Slo(10));
   for (int i = 0; i < 40; ++i) {

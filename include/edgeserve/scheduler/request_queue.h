@@ -112,7 +112,7 @@ class RequestQueue {
   const LatencyProfile& profile(size_t instance) const { return instances_[instance].profile; }
   // In mode slo, the time admission keeps in hand when other requests are
   // queued ahead: learnt from the requests refused after waiting (see
-  // Admit). Zero in the other modes.
+  // Admit), as of the last admission or dispatch. Zero in the other modes.
   std::chrono::nanoseconds AdmissionReserve() const;
 
  private:
@@ -147,7 +147,9 @@ class RequestQueue {
   // An admitted request left the queue for an instance, or was refused after
   // waiting because it could no longer be answered in time: moves the
   // admission reserve.
-  void LearnOutcome(const QueuedRequest& entry, bool dispatched);
+  void LearnOutcome(const QueuedRequest& entry, bool dispatched, TimePoint now);
+  // Lets what bursts added to the reserve fade with time (as of `now`).
+  void AgeReserve(TimePoint now);
 
   const std::string model_name_;
   const BatchingConfig config_;
@@ -161,6 +163,7 @@ class RequestQueue {
   size_t size_ = 0;
   TimePoint next_expiry_ = kNever;
   double reserve_;  // in single executions of the fastest instance
+  TimePoint reserve_aged_at_;
 };
 
 }  // namespace edgeserve::scheduler
