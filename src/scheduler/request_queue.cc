@@ -20,24 +20,28 @@ constexpr std::chrono::milliseconds kProbeAfter{250};
 // kTargetMissRate of them are refused after waiting. Those refusals are the
 // slow ones, the whole wait; kept well under 1% of refusals, they leave the
 // tail of refusal latency to the refusals on arrival. At twice the capacity
-// the learnt reserve took the p99 of refusals from 15-16 ms to 3-7 ms and
-// goodput up by a tenth (BENCHMARKS.md); a target of 0.2% cost goodput at
-// the capacity itself.
+// learning took the p99 of refusals from 15-16 ms to 3-7 ms and goodput up
+// by a tenth (BENCHMARKS.md); a target of 0.2% cost goodput at the capacity
+// itself.
 constexpr double kReserveStep = 0.25;
 constexpr double kTargetMissRate = 0.005;
 constexpr double kMaxReserve = 4;
-// What a burst added above the floor also halves every 10 s, so that a model
-// back at a trickle of requests, each giving back a little, does not keep
-// refusing for minutes what a past overload taught it. At 300 dispatches a
-// second the give-back per request (0.375 executions/s) outweighs this decay
-// of an excess of one execution (0.07/s), so it hardly moves the balance.
+// It also halves every 10 s, so that a model back at a trickle of requests,
+// each giving back a little, does not keep refusing for minutes what a past
+// overload taught it. At 300 dispatches a second the give-back per request
+// (0.375 executions/s) outweighs this decay of a reserve of one execution
+// (0.07/s), so it hardly moves the balance.
 constexpr std::chrono::seconds kReserveHalfLife{10};
-// It never goes below half an execution: admitting right up to the edge of
-// feasibility makes every deadline in the queue tight, so that only small
-// batches fit and throughput falls, even where latency is known exactly.
-// Half an execution raised goodput at twice the capacity from 204-214/s to
-// 248-262/s (BENCHMARKS.md).
-constexpr double kMinReserve = 0.5;
+// Admitting right up to the edge of feasibility makes every deadline in the
+// queue tight, so that only small batches fit and throughput falls, even
+// where latency is known exactly and nothing is ever refused after waiting.
+// So a batch cut short by a deadline, below the size the target allows
+// while more requests wait, also adds to the reserve, a fifth of what a
+// refusal adds. It starts at half an execution, which raised goodput at
+// twice the capacity from 204-214/s to 248-262/s when it was fixed; kept at
+// low load, it refused requests that would have made it (BENCHMARKS.md).
+constexpr double kCutBatchStep = kReserveStep / 5;
+constexpr double kInitialReserve = 0.5;
 
 double Milliseconds(std::chrono::nanoseconds duration) { return static_cast<double>(duration.count()) / 1e6; }
 
@@ -67,7 +71,7 @@ RequestQueue::RequestQueue(std::string model_name, BatchingConfig config, int64_
       instances_(instances),
       levels_(static_cast<size_t>(std::max(config_.priority_levels, 1))),
       level_rows_(levels_.size(), 0),
-      reserve_(kMinReserve) {}
+      reserve_(kInitialReserve) {}
 
 absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
   if (size_ >= config_.max_queue_size) {
@@ -106,10 +110,9 @@ absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
       int64_t rows_ahead = 0;
       for (int level = 0; level <= entry.level; ++level) rows_ahead += level_rows_[static_cast<size_t>(level)];
       // A request admitted with nothing to spare behind others is late as
-      // soon as any batch ahead overruns its estimate, and the batches after
-      // it shrink to save the next ones. How much to keep in hand depends on
-      // how far the device strays from its profile, so it is learnt
-      // (LearnOutcome).
+      // soon as any batch ahead overruns its estimate. How much to keep in
+      // hand depends on how far the device strays from its profile, so it
+      // is learnt (LearnOutcome).
       const std::chrono::nanoseconds in_hand = rows_ahead > 0 ? AdmissionReserve() : std::chrono::nanoseconds(0);
       const TimePoint answer = PredictAnswer(entry, binding, now) + in_hand;
       entry.probe = answer > binding && ShouldProbe(entry, binding, now);
@@ -183,6 +186,13 @@ bool RequestQueue::Expired(const QueuedRequest& entry, TimePoint now) const {
   // The same instant as ExpiryOf, so that after Expire every expiry left lies
   // strictly ahead.
   return entry.deadline != kNever && now >= ExpiryOf(entry);
+}
+
+int64_t RequestQueue::FullBatchRows() const {
+  if (!batches_ || config_.latency_target.count() <= 0) return max_rows_;
+  int64_t rows = max_rows_;
+  while (rows > 1 && 2 * PredictBest(rows) > config_.latency_target) --rows;
+  return rows;
 }
 
 int64_t RequestQueue::BatchCap(const LatencyProfile& profile, const QueuedRequest& head) const {
@@ -288,6 +298,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
   TimePoint earliest_deadline = kNever;
   bool removed = false;
   bool full = false;
+  bool cut_by_deadline = false;
   auto consider = [&](std::deque<QueuedRequest>& queue) {
     for (size_t i = 0; i < queue.size() && !full; ++i) {
       QueuedRequest& entry = queue[i];
@@ -318,6 +329,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
       const TimePoint deadline = std::min(earliest_deadline, entry.deadline);
       if (slo && deadline != kNever && now + profile.Predict(rows + entry_rows) > deadline) {
         full = true;  // a larger batch would make someone late
+        cut_by_deadline = rows < FullBatchRows();
         break;
       }
       earliest_deadline = deadline;
@@ -369,6 +381,10 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
     entry.request = nullptr;
   }
   Compact();
+  if (cut_by_deadline) {
+    AgeReserve(now);
+    reserve_ = std::min(kMaxReserve, reserve_ + kCutBatchStep);
+  }
   Instance& runner = instances_[instance];
   runner.busy = true;
   runner.busy_until = now + profile.Predict(rows);
@@ -397,9 +413,9 @@ std::chrono::nanoseconds RequestQueue::AdmissionReserve() const {
 }
 
 void RequestQueue::AgeReserve(TimePoint now) {
-  if (now > reserve_aged_at_ && reserve_ > kMinReserve) {
+  if (reserve_aged_at_ != TimePoint::min() && now > reserve_aged_at_ && reserve_ > 0) {
     const double half_lives = std::chrono::duration<double>(now - reserve_aged_at_) / kReserveHalfLife;
-    reserve_ = kMinReserve + (reserve_ - kMinReserve) * std::exp2(-half_lives);
+    reserve_ *= std::exp2(-half_lives);
   }
   reserve_aged_at_ = std::max(reserve_aged_at_, now);
 }
@@ -408,7 +424,7 @@ void RequestQueue::LearnOutcome(const QueuedRequest& entry, bool dispatched, Tim
   if (config_.mode != BatchingMode::kSlo || entry.probe || entry.delayed || entry.deadline == kNever) return;
   AgeReserve(now);
   if (dispatched) {
-    reserve_ = std::max(kMinReserve, reserve_ - kReserveStep * kTargetMissRate / (1 - kTargetMissRate));
+    reserve_ = std::max(0.0, reserve_ - kReserveStep * kTargetMissRate / (1 - kTargetMissRate));
   } else {
     reserve_ = std::min(kMaxReserve, reserve_ + kReserveStep);
   }

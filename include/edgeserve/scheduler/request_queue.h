@@ -111,7 +111,7 @@ class RequestQueue {
   LatencyProfile& profile(size_t instance) { return instances_[instance].profile; }
   const LatencyProfile& profile(size_t instance) const { return instances_[instance].profile; }
   // In mode slo, the time admission keeps in hand when other requests are
-  // queued ahead: learnt from the requests refused after waiting (see
+  // queued ahead, learnt from the requests refused after waiting (see
   // Admit), as of the last admission or dispatch. Zero in the other modes.
   std::chrono::nanoseconds AdmissionReserve() const;
 
@@ -138,6 +138,9 @@ class RequestQueue {
   TimePoint PredictAnswer(const QueuedRequest& entry, TimePoint deadline, TimePoint now) const;
   // In mode slo, the most rows a batch headed by `head` should hold.
   int64_t BatchCap(const LatencyProfile& profile, const QueuedRequest& head) const;
+  // The largest batch the latency target allows (BatchCap's rule on the
+  // fastest instance).
+  int64_t FullBatchRows() const;
   bool SameShapes(const QueuedRequest& a, const QueuedRequest& b) const;
   std::deque<QueuedRequest>& QueueOf(const QueuedRequest& entry);
   void Push(QueuedRequest entry, bool front);
@@ -148,7 +151,7 @@ class RequestQueue {
   // waiting because it could no longer be answered in time: moves the
   // admission reserve.
   void LearnOutcome(const QueuedRequest& entry, bool dispatched, TimePoint now);
-  // Lets what bursts added to the reserve fade with time (as of `now`).
+  // Lets the reserve fade with time (as of `now`).
   void AgeReserve(TimePoint now);
 
   const std::string model_name_;
@@ -163,7 +166,7 @@ class RequestQueue {
   size_t size_ = 0;
   TimePoint next_expiry_ = kNever;
   double reserve_;  // in single executions of the fastest instance
-  TimePoint reserve_aged_at_;
+  TimePoint reserve_aged_at_ = TimePoint::min();  // min: never yet
 };
 
 }  // namespace edgeserve::scheduler
