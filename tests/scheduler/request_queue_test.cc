@@ -529,10 +529,10 @@ TEST_F(RequestQueueTest, UnderOverloadNothingIsAnsweredLateAndTheExcessIsRefused
     }
   }
   EXPECT_EQ(late, 0);
-  // 83% here: where latency is known exactly, what admission keeps in hand
-  // is pure loss; on a real, noisy device it is a gain, and without it
-  // only small batches would fit here.
-  EXPECT_GE(on_time, 0.8 * capacity_per_ms * end_ms);
+  // 99% here (1,315 of 1,333). With half an execution always kept in hand
+  // it was 83%, and with nothing kept 50%: admitted right at the edge, only
+  // small batches fit. What is kept is learnt from the batches cut short.
+  EXPECT_GE(on_time, 0.95 * capacity_per_ms * end_ms);
   EXPECT_GT(refused, 10 * expired);  // the excess is refused on arrival, not after waiting
 }
 
