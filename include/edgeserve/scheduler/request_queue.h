@@ -111,8 +111,9 @@ class RequestQueue {
   LatencyProfile& profile(size_t instance) { return instances_[instance].profile; }
   const LatencyProfile& profile(size_t instance) const { return instances_[instance].profile; }
   // In mode slo, the time admission keeps in hand when other requests are
-  // queued ahead, learnt from the requests refused after waiting (see
-  // Admit), as of the last admission or dispatch. Zero in the other modes.
+  // queued ahead, learnt from the requests refused after waiting and the
+  // batches cut short by a deadline (see request_queue.cc), as of the last
+  // admission or dispatch. Zero in the other modes.
   std::chrono::nanoseconds AdmissionReserve() const;
 
  private:
