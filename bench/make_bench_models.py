@@ -14,10 +14,9 @@ import os
 import sys
 
 import torch
-import torchvision
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
-from make_examples import write  # noqa: E402
+from make_examples import example_classifier, write  # noqa: E402
 
 
 class SmallInputClassifier(torch.nn.Module):
@@ -35,9 +34,7 @@ def main():
                         help="model repository to write the benchmark models into")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
-    classifier = torchvision.models.mobilenet_v3_small(num_classes=1000)
-    write(args.out, "classifier_small_input", SmallInputClassifier(classifier), """
+    write(args.out, "classifier_small_input", SmallInputClassifier(example_classifier()), """
         # The example classifier behind an upsampling of a 32 x 32 input to
         # 224 x 224: its compute from 12 KB a request (bench/make_bench_models.py).
         platform: torchscript

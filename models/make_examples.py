@@ -93,6 +93,13 @@ def write(root, name, module, config, version="1"):
     print(f"wrote {model_dir}/{version}/model.pt")
 
 
+def example_classifier():
+    """mobilenet_v3_small with random weights from seed 0: the example
+    classifier, and the compute of the benchmarks' small-input copy."""
+    torch.manual_seed(0)
+    return torchvision.models.mobilenet_v3_small(num_classes=1000)
+
+
 def make_examples(root):
     write(root, "identity", Identity(), """
         # Returns its input: measures what the protocol costs around a model.
@@ -115,9 +122,7 @@ def make_examples(root):
           - {name: OUTPUT0, datatype: INT32, shape: [-1]}
           - {name: OUTPUT1, datatype: FP32, shape: [-1]}
         """)
-    torch.manual_seed(0)
-    classifier = torchvision.models.mobilenet_v3_small(num_classes=1000)
-    write(root, "classifier", classifier, """
+    write(root, "classifier", example_classifier(), """
         # mobilenet_v3_small from torchvision with random weights (seed 0).
         platform: torchscript
         max_batch_size: 8
