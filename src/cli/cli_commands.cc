@@ -149,6 +149,21 @@ absl::StatusOr<int> Metadata(const Options& options, GRPCInferenceService::StubI
   return kExitOk;
 }
 
+absl::StatusOr<int> Config(const Options& options, GRPCInferenceService::StubInterface& stub,
+                           std::ostream& out) {
+  grpc::ClientContext context;
+  SetDeadline(context, options);
+  inference::ModelConfigRequest request;
+  request.set_name(options.model);
+  request.set_version(options.version);
+  inference::ModelConfigResponse response;
+  if (grpc::Status status = stub.ModelConfig(&context, request, &response); !status.ok()) {
+    return FromGrpcStatus(status);
+  }
+  out << FormatModelConfig(response.config());
+  return kExitOk;
+}
+
 absl::StatusOr<int> Stats(const Options& options, GRPCInferenceService::StubInterface& stub,
                           std::ostream& out) {
   grpc::ClientContext context;
@@ -356,6 +371,8 @@ absl::StatusOr<int> RunCommand(const Options& options, const Stubs& stubs, std::
       return Devices(options, stubs.edgeserve, out);
     case Command::kMetadata:
       return Metadata(options, stub, out);
+    case Command::kConfig:
+      return Config(options, stub, out);
     case Command::kStats:
       return Stats(options, stub, out);
     case Command::kInfer:

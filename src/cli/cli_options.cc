@@ -23,6 +23,7 @@ commands:
   models                         the models of the repository with their state
   devices                        the devices the daemon can place models on (edgeserve only)
   metadata MODEL [--version V]   platform, versions, inputs and outputs of a model
+  config MODEL [--version V]     the model's configuration as Triton's model_config JSON
   stats [MODEL] [--version V]    inference statistics of one model or of all
   infer MODEL [options]          run one inference and print the outputs
 
@@ -59,7 +60,7 @@ constexpr CommandSpec kCommands[] = {
     {"health", Command::kHealth, 0, 0}, {"server", Command::kServer, 0, 0},
     {"models", Command::kModels, 0, 0}, {"metadata", Command::kMetadata, 1, 1},
     {"stats", Command::kStats, 0, 1},   {"infer", Command::kInfer, 1, 1},
-    {"devices", Command::kDevices, 0, 0},
+    {"devices", Command::kDevices, 0, 0}, {"config", Command::kConfig, 1, 1},
 };
 
 // Which commands accept an option.
@@ -70,7 +71,7 @@ bool InScope(Scope scope, Command command) {
     case Scope::kAll:
       return true;
     case Scope::kModelCommands:
-      return command == Command::kMetadata || command == Command::kStats ||
+      return command == Command::kMetadata || command == Command::kConfig || command == Command::kStats ||
              command == Command::kInfer;
     case Scope::kInfer:
       return command == Command::kInfer;

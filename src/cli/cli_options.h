@@ -12,7 +12,7 @@
 
 namespace edgeserve::cli {
 
-enum class Command { kHelp, kHealth, kServer, kModels, kDevices, kMetadata, kStats, kInfer };
+enum class Command { kHelp, kHealth, kServer, kModels, kDevices, kMetadata, kConfig, kStats, kInfer };
 
 // One `--input NAME=FILE.npy`.
 struct InputFile {
@@ -24,7 +24,7 @@ struct Options {
   Command command = Command::kHelp;
   std::string url = "localhost:8001";
   int64_t timeout_ms = 10000;
-  std::string model;    // required by metadata and infer; empty for stats means every model
+  std::string model;    // required by metadata, config and infer; empty for stats means every model
   std::string version;  // empty: the server's choice
   std::vector<InputFile> inputs;
   bool random = false;

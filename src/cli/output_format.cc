@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <ctime>
 
+#include <google/protobuf/util/json_util.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -114,6 +116,19 @@ std::string FormatDevices(const edgeserve::DeviceListResponse& devices) {
                     absl::StrJoin(device.capabilities(), ", ")});
   }
   return FormatTable(rows);
+}
+
+std::string FormatModelConfig(const inference::ModelConfig& config) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  if (const auto status = google::protobuf::util::MessageToJsonString(config, &json, options); !status.ok()) {
+    return absl::StrCat("the config cannot be printed as JSON: ", status.ToString(), "\n");
+  }
+  if (json.empty() || json.back() != '\n') json.push_back('\n');
+  return json;
 }
 
 std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata) {

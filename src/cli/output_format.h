@@ -29,6 +29,9 @@ std::string FormatServerMetadata(const inference::ServerMetadataResponse& metada
 std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& index);
 std::string FormatDevices(const edgeserve::DeviceListResponse& devices);
 std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata);
+// JSON with the proto's field names, every scalar field shown (zeros too),
+// as Triton's HTTP endpoint prints a model's config.
+std::string FormatModelConfig(const inference::ModelConfig& config);
 // Durations are printed as averages per count, in microseconds.
 std::string FormatModelStatistics(const inference::ModelStatisticsResponse& statistics);
 

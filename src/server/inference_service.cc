@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "edgeserve/core/logging.h"
 #include "edgeserve/server/infer_codec.h"
+#include "edgeserve/server/model_config_response.h"
 #include "edgeserve/server/request_validation.h"
 #include "edgeserve/server/status_mapping.h"
 
@@ -138,6 +139,7 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(grpc::CallbackServerC
   response->set_version(options_.server_version);
   response->add_extensions("model_repository");
   response->add_extensions("statistics");
+  response->add_extensions("model_configuration");
   response->add_extensions("edgeserve_devices");  // edgeserve.EdgeServe/DeviceList
   response->add_extensions("edgeserve_model_instances");  // ModelMetadataResponse.edgeserve_instances
   response->add_extensions("edgeserve_scheduler");  // ModelStatistics.edgeserve_scheduler
@@ -181,6 +183,21 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(grpc::CallbackServerCo
       instance->set_health_error(health[i].error);
     }
   }
+  return FinishNow(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* InferenceService::ModelConfig(grpc::CallbackServerContext* context,
+                                                        const inference::ModelConfigRequest* request,
+                                                        inference::ModelConfigResponse* response) {
+  auto model = ResolveModel(*repository_, request->name(), request->version());
+  if (!model.ok()) return FinishNow(context, model.status());
+  const LoadedModel& loaded = **model;
+  // As with ModelMetadata, a model that failed to load answers with the reason.
+  if (loaded.state != ModelState::kReady) {
+    return FinishNow(context, absl::UnavailableError(
+                                  absl::StrCat("model '", loaded.name, "' is not ready: ", loaded.reason)));
+  }
+  FillModelConfig(loaded.config, response->mutable_config());
   return FinishNow(context, absl::OkStatus());
 }
 

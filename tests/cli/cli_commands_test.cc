@@ -98,6 +98,14 @@ class FakeService final : public inference::GRPCInferenceService::Service {
     return grpc::Status::OK;
   }
 
+  grpc::Status ModelConfig(grpc::ServerContext*, const inference::ModelConfigRequest* request,
+                           inference::ModelConfigResponse* response) override {
+    last_config_request_ = *request;
+    response->mutable_config()->set_name(request->name());
+    response->mutable_config()->set_max_batch_size(4);
+    return grpc::Status::OK;
+  }
+
   grpc::Status RepositoryIndex(grpc::ServerContext*, const inference::RepositoryIndexRequest*,
                                inference::RepositoryIndexResponse* response) override {
     auto* model = response->add_models();
@@ -109,10 +117,12 @@ class FakeService final : public inference::GRPCInferenceService::Service {
 
   void set_ready(bool ready) { ready_ = ready; }
   const inference::ModelInferRequest& last_request() const { return last_request_; }
+  const inference::ModelConfigRequest& last_config_request() const { return last_config_request_; }
 
  private:
   bool ready_ = true;
   inference::ModelInferRequest last_request_;
+  inference::ModelConfigRequest last_config_request_;
 };
 
 class CliCommandsTest : public ::testing::Test {
@@ -190,6 +200,14 @@ TEST_F(CliCommandsTest, MetadataOfAnUnknownModelCarriesTheServerCode) {
   ASSERT_FALSE(exit_status.ok());
   EXPECT_EQ(exit_status.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(exit_status.status().message(), "model 'nope' is not in the repository");
+}
+
+TEST_F(CliCommandsTest, ConfigAsksForTheModelAndVersionAndPrintsJson) {
+  absl::StatusOr<int> exit_status = Run({"config", "adder", "--version", "2"});
+  ASSERT_TRUE(exit_status.ok()) << exit_status.status();
+  EXPECT_EQ(service_.last_config_request().name(), "adder");
+  EXPECT_EQ(service_.last_config_request().version(), "2");
+  EXPECT_NE(out_.str().find("\"max_batch_size\": 4"), std::string::npos) << out_.str();
 }
 
 TEST_F(CliCommandsTest, InferWithRandomInputsSendsRawContentsOfTheResolvedShapes) {

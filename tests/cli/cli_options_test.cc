@@ -93,6 +93,8 @@ TEST(CliOptionsTest, UsageErrors) {
   EXPECT_TRUE(Contains(ErrorOf({"models", "--version", "1"}), "not an option of 'models'"));
   EXPECT_TRUE(Contains(ErrorOf({"metadata"}), "'metadata' needs a MODEL"));
   EXPECT_TRUE(Contains(ErrorOf({"infer"}), "'infer' needs a MODEL"));
+  EXPECT_TRUE(Contains(ErrorOf({"config"}), "'config' needs a MODEL"));
+  EXPECT_TRUE(Contains(ErrorOf({"config", "m", "--random"}), "--random is not an option of 'config'"));
   EXPECT_TRUE(Contains(ErrorOf({"health", "extra"}), "unexpected argument 'extra'"));
   EXPECT_TRUE(Contains(ErrorOf({"infer", "m"}), "needs --input NAME=FILE.npy or --random"));
   EXPECT_TRUE(
@@ -110,7 +112,7 @@ TEST(CliOptionsTest, UsageErrors) {
 }
 
 TEST(CliOptionsTest, UsageMentionsEveryCommand) {
-  for (const char* command : {"health", "server", "models", "metadata", "stats", "infer"}) {
+  for (const char* command : {"health", "server", "models", "metadata", "config", "stats", "infer", "devices"}) {
     EXPECT_TRUE(Contains(Usage(), command));
   }
 }

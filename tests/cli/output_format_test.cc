@@ -129,6 +129,22 @@ TEST(CliFormatTest, ModelMetadata) {
             "  logits  FP32  [-1, 1000]\n");
 }
 
+TEST(CliFormatTest, ModelConfigIsJsonWithTheProtosFieldNamesAndZeros) {
+  inference::ModelConfig config;
+  config.set_name("add_sub");
+  config.set_max_batch_size(0);
+  auto* input = config.add_input();
+  input->set_name("INPUT0");
+  input->set_data_type(inference::TYPE_INT32);
+  input->add_dims(-1);
+  const std::string json = FormatModelConfig(config);
+  EXPECT_TRUE(Contains(json, "\"name\": \"add_sub\"")) << json;
+  EXPECT_TRUE(Contains(json, "\"max_batch_size\": 0")) << json;
+  EXPECT_TRUE(Contains(json, "\"data_type\": \"TYPE_INT32\"")) << json;
+  EXPECT_TRUE(Contains(json, "\"dims\": [\n    \"-1\"\n   ]")) << json;
+  EXPECT_EQ(json.back(), '\n');
+}
+
 TEST(CliFormatTest, ModelStatisticsAveragesInMicroseconds) {
   inference::ModelStatisticsResponse response;
   EXPECT_EQ(FormatModelStatistics(response), "no statistics\n");

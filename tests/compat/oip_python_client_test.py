@@ -41,7 +41,8 @@ def generate_stubs(proto_dir, out_dir):
     command = [
         ARGS.protoc, f"--proto_path={proto_dir}", f"--python_out={out_dir}", f"--grpc_out={out_dir}",
         "--plugin=protoc-gen-grpc=" + ARGS.grpc_python_plugin,
-        os.path.join(proto_dir, "grpc_service.proto"), os.path.join(proto_dir, "edgeserve.proto"),
+        os.path.join(proto_dir, "grpc_service.proto"), os.path.join(proto_dir, "model_config.proto"),
+        os.path.join(proto_dir, "edgeserve.proto"),
     ]
     subprocess.run(command, check=True)
     sys.path.insert(0, out_dir)
@@ -122,6 +123,7 @@ class MetadataTest(unittest.TestCase):
         self.assertTrue(metadata.version)
         self.assertIn("model_repository", metadata.extensions)
         self.assertIn("statistics", metadata.extensions)
+        self.assertIn("model_configuration", metadata.extensions)
 
     def test_model_metadata_gives_the_declared_tensors(self):
         metadata = stub.ModelMetadata(pb.ModelMetadataRequest(name="add_sub"), timeout=10)
@@ -134,6 +136,19 @@ class MetadataTest(unittest.TestCase):
                          [("OUTPUT0", "INT32", [-1]), ("OUTPUT1", "FP32", [-1])])
         classifier = stub.ModelMetadata(pb.ModelMetadataRequest(name="classifier"), timeout=10)
         self.assertEqual(list(classifier.inputs[0].shape), [-1, 3, 224, 224])
+
+    def test_model_config_in_tritons_shape(self):
+        model_config_pb2 = importlib.import_module("model_config_pb2")  # generated beside pb
+        config = stub.ModelConfig(pb.ModelConfigRequest(name="classifier"), timeout=10).config
+        self.assertEqual(config.name, "classifier")
+        self.assertEqual(config.max_batch_size, 8)
+        self.assertEqual([(t.name, t.data_type, list(t.dims)) for t in config.input],
+                         [("images", model_config_pb2.TYPE_FP32, [3, 224, 224])])
+        self.assertEqual(config.WhichOneof("scheduling_choice"), "dynamic_batching")
+        self.assertEqual(config.parameters["batching.mode"].string_value, "slo")
+        add_sub = stub.ModelConfig(pb.ModelConfigRequest(name="add_sub"), timeout=10).config
+        self.assertEqual(add_sub.max_batch_size, 0)
+        self.assertEqual([t.data_type for t in add_sub.output], [model_config_pb2.TYPE_INT32, model_config_pb2.TYPE_FP32])
 
     def test_repository_index_lists_the_models(self):
         index = stub.RepositoryIndex(pb.RepositoryIndexRequest(), timeout=10)

@@ -47,6 +47,14 @@ TEST_F(CliTest, HealthModelsAndMetadata) {
   CommandResult metadata = RunCli(daemon_->address(), "metadata classifier");
   EXPECT_EQ(metadata.exit_code, 0) << metadata.output;
   EXPECT_NE(metadata.output.find("images  FP32  [-1, 3, 224, 224]"), std::string::npos) << metadata.output;
+
+  CommandResult config = RunCli(daemon_->address(), "config add_sub");
+  EXPECT_EQ(config.exit_code, 0) << config.output;
+  EXPECT_NE(config.output.find("\"max_batch_size\": 0"), std::string::npos) << config.output;
+  EXPECT_NE(config.output.find("\"data_type\": \"TYPE_INT32\""), std::string::npos) << config.output;
+  CommandResult unknown = RunCli(daemon_->address(), "config no_such_model");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_NE(unknown.output.find("NOT_FOUND"), std::string::npos) << unknown.output;
 }
 
 TEST_F(CliTest, InferWithRandomDataAndFromNpy) {

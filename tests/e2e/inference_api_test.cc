@@ -88,6 +88,8 @@ TEST_F(InferenceApiTest, ServerLiveAndMetadata) {
   EXPECT_EQ(metadata.version(), EDGESERVE_VERSION);
   EXPECT_NE(std::find(metadata.extensions().begin(), metadata.extensions().end(), "statistics"),
             metadata.extensions().end());
+  EXPECT_NE(std::find(metadata.extensions().begin(), metadata.extensions().end(), "model_configuration"),
+            metadata.extensions().end());
 }
 
 TEST_F(InferenceApiTest, ServerIsNotReadyWhileAModelFailedToLoadUnderStrictReadiness) {
@@ -154,6 +156,61 @@ TEST_F(InferenceApiTest, ModelMetadataErrors) {
   EXPECT_NE(status.error_message().find("no_such_model"), std::string::npos);
   request.set_name("corrupt");
   status = stub_->ModelMetadata(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(status.error_message().find("not a loadable TorchScript module"), std::string::npos)
+      << status.error_message();
+}
+
+// Triton's ModelConfig RPC, which its tools (perf_analyzer, tritonclient's
+// get_model_config) call before anything else.
+TEST_F(InferenceApiTest, ModelConfigAnswersInTritonsShape) {
+  inference::ModelConfigRequest request;
+  request.set_name("classifier");
+  inference::ModelConfigResponse response;
+  grpc::Status status = stub_->ModelConfig(ContextWithDeadline().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const inference::ModelConfig& classifier = response.config();
+  EXPECT_EQ(classifier.name(), "classifier");
+  EXPECT_EQ(classifier.platform(), "torchscript");
+  EXPECT_EQ(classifier.max_batch_size(), 8);
+  ASSERT_EQ(classifier.input_size(), 1);
+  EXPECT_EQ(classifier.input(0).name(), "images");
+  EXPECT_EQ(classifier.input(0).data_type(), inference::TYPE_FP32);
+  EXPECT_EQ(std::vector<int64_t>(classifier.input(0).dims().begin(), classifier.input(0).dims().end()),
+            (std::vector<int64_t>{3, 224, 224}));
+  ASSERT_EQ(classifier.output_size(), 1);
+  EXPECT_EQ(std::vector<int64_t>(classifier.output(0).dims().begin(), classifier.output(0).dims().end()),
+            (std::vector<int64_t>{1000}));
+  ASSERT_TRUE(classifier.has_dynamic_batching()) << "mode slo is the default and batches";
+  EXPECT_EQ(classifier.dynamic_batching().default_queue_policy().max_queue_size(), 1024u);
+  ASSERT_EQ(classifier.instance_group_size(), 1);
+  EXPECT_EQ(classifier.instance_group(0).kind(), inference::ModelInstanceGroup::KIND_AUTO);
+  EXPECT_EQ(classifier.parameters().at("optimization").string_value(), "optimize");
+  EXPECT_EQ(classifier.parameters().at("batching.mode").string_value(), "slo");
+
+  request.set_name("add_sub");
+  response.Clear();
+  ASSERT_TRUE(stub_->ModelConfig(ContextWithDeadline().get(), request, &response).ok());
+  EXPECT_EQ(response.config().max_batch_size(), 0);
+  ASSERT_EQ(response.config().output_size(), 2);
+  EXPECT_EQ(response.config().output(0).data_type(), inference::TYPE_INT32);
+  EXPECT_EQ(response.config().output(1).data_type(), inference::TYPE_FP32);
+  EXPECT_EQ(std::vector<int64_t>(response.config().input(1).dims().begin(), response.config().input(1).dims().end()),
+            (std::vector<int64_t>{-1}));
+
+  request.set_name("versioned");
+  request.set_version("3");
+  EXPECT_TRUE(stub_->ModelConfig(ContextWithDeadline().get(), request, &response).ok());
+  request.set_version("1");
+  status = stub_->ModelConfig(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("version '1'"), std::string::npos) << status.error_message();
+  request.set_name("no_such_model");
+  request.clear_version();
+  EXPECT_EQ(stub_->ModelConfig(ContextWithDeadline().get(), request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  request.set_name("corrupt");
+  status = stub_->ModelConfig(ContextWithDeadline().get(), request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_NE(status.error_message().find("not a loadable TorchScript module"), std::string::npos)
       << status.error_message();
