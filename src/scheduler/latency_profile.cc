@@ -113,6 +113,12 @@ std::chrono::nanoseconds LatencyProfile::Predict(int64_t rows) const {
   return std::chrono::nanoseconds(static_cast<int64_t>(planned));
 }
 
+std::chrono::nanoseconds LatencyProfile::Expected(int64_t rows) const {
+  double mean_ns = 0, deviation_ns = 0;
+  Baseline(rows, &mean_ns, &deviation_ns);
+  return std::chrono::nanoseconds(static_cast<int64_t>(calibrated_ ? mean_ns * drift_ : mean_ns));
+}
+
 std::vector<LatencyProfile::Estimate> LatencyProfile::Estimates() const {
   std::vector<Estimate> estimates;
   estimates.reserve(by_rows_.size());

@@ -188,6 +188,30 @@ bool RequestQueue::Expired(const QueuedRequest& entry, TimePoint now) const {
   return entry.deadline != kNever && now >= ExpiryOf(entry);
 }
 
+bool RequestQueue::WouldBeDelayed(const QueuedRequest& entry) const {
+  return config_.timeout_action == TimeoutAction::kDelay && !entry.delayed && entry.deadline < entry.client_deadline;
+}
+
+TimePoint RequestQueue::EarliestExpectedStart(TimePoint now) const {
+  TimePoint earliest = kNever;
+  for (const Instance& instance : instances_) {
+    if (instance.healthy) earliest = std::min(earliest, instance.busy ? std::max(now, instance.expected_free) : now);
+  }
+  return earliest == kNever ? now : earliest;
+}
+
+bool RequestQueue::Doomed(const QueuedRequest& entry, TimePoint earliest_start) const {
+  if (config_.mode != BatchingMode::kSlo || entry.probe || entry.deadline == kNever || WouldBeDelayed(entry)) {
+    return false;
+  }
+  std::chrono::nanoseconds fastest = std::chrono::nanoseconds::max();
+  for (const Instance& instance : instances_) {
+    if (instance.healthy) fastest = std::min(fastest, instance.profile.Expected(entry.request->batch_size));
+  }
+  if (fastest == std::chrono::nanoseconds::max() || fastest.count() <= 0) return false;  // nothing to expect with
+  return earliest_start > entry.deadline - fastest;
+}
+
 int64_t RequestQueue::FullBatchRows() const {
   if (!batches_ || config_.latency_target.count() <= 0) return max_rows_;
   int64_t rows = max_rows_;
@@ -267,16 +291,19 @@ bool RequestQueue::SameShapes(const QueuedRequest& a, const QueuedRequest& b) co
   return true;
 }
 
-absl::Status RequestQueue::LateStatus(const QueuedRequest& entry, TimePoint now) const {
+absl::Status RequestQueue::LateStatus(const QueuedRequest& entry, TimePoint now, TimePoint earliest_start) const {
   const std::string waited = FormatMs(now - entry.enqueued);
   if (now >= entry.deadline) {
     return absl::DeadlineExceededError(
         absl::StrCat("model '", model_name_, "': the request's deadline passed after ", waited, " in the queue"));
   }
+  const std::string busy =
+      earliest_start > now ? absl::StrCat("every instance is busy for another ", FormatMs(earliest_start - now), " and ")
+                           : std::string();
   return absl::DeadlineExceededError(absl::StrCat(
       "model '", model_name_, "': the request can no longer be answered within its deadline (",
-      FormatMs(entry.deadline - now), " left, its execution takes ", FormatMs(PredictBest(entry.request->batch_size)),
-      "); rejected after ", waited, " in the queue"));
+      FormatMs(entry.deadline - now), " left, ", busy, "its execution takes ",
+      FormatMs(PredictBest(entry.request->batch_size)), "); rejected after ", waited, " in the queue"));
 }
 
 RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool draining,
@@ -388,6 +415,10 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
   Instance& runner = instances_[instance];
   runner.busy = true;
   runner.busy_until = now + profile.Predict(rows);
+  runner.expected_free = now + profile.Expected(rows);
+  // With this instance taken, some of those left may now be certain to miss
+  // their deadline: answer them now rather than when time runs out.
+  if (slo && size_ > 0) Expire(now, rejected);
   return decision;
 }
 
@@ -441,24 +472,26 @@ void RequestQueue::Finished(size_t instance, int64_t rows, std::chrono::nanoseco
 }
 
 void RequestQueue::Expire(TimePoint now, std::vector<Rejection>* rejected) {
+  const TimePoint earliest_start = EarliestExpectedStart(now);
+  auto late = [&](const QueuedRequest& entry) { return Expired(entry, now) || Doomed(entry, earliest_start); };
   TimePoint next = kNever;
   std::vector<QueuedRequest> now_delayed;
   bool removed = false;
   auto sweep = [&](std::deque<QueuedRequest>& queue) {
     for (QueuedRequest& entry : queue) {
       if (entry.request == nullptr) continue;
-      if (!Expired(entry, now)) {
+      if (!late(entry)) {
         next = std::min(next, ExpiryOf(entry));
         continue;
       }
       removed = true;
-      if (config_.timeout_action == TimeoutAction::kDelay && !entry.delayed && entry.deadline < entry.client_deadline) {
+      if (WouldBeDelayed(entry)) {
         entry.delayed = true;
         entry.deadline = entry.client_deadline;
         now_delayed.push_back(std::move(entry));
       } else {
         LearnOutcome(entry, /*dispatched=*/false, now);
-        absl::Status status = LateStatus(entry, now);
+        absl::Status status = LateStatus(entry, now, earliest_start);
         rejected->push_back({std::move(entry), std::move(status)});
       }
       entry.request = nullptr;
@@ -468,8 +501,8 @@ void RequestQueue::Expire(TimePoint now, std::vector<Rejection>* rejected) {
   sweep(delayed_);
   if (removed) Compact();
   for (QueuedRequest& entry : now_delayed) {
-    if (Expired(entry, now)) {
-      absl::Status status = LateStatus(entry, now);
+    if (late(entry)) {
+      absl::Status status = LateStatus(entry, now, earliest_start);
       rejected->push_back({std::move(entry), std::move(status)});
       continue;
     }

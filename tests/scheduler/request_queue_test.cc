@@ -204,6 +204,50 @@ TEST_F(RequestQueueTest, SloRejectsAQueuedRequestAsSoonAsItCannotFinishInTime) {
   EXPECT_TRUE(queue_->empty());
 }
 
+// B (another shape, due at 4 ms) cannot join the batch of four that takes
+// the only instance until 3 ms, and then needs 1.5 ms of its own: it is
+// refused when that batch starts, not when its time runs out at 2.5 ms.
+class DoomedAtDispatchTest : public RequestQueueTest {
+ protected:
+  core::InferenceRequest* QueueBehindAnotherShape() {
+    Arrive(0);
+    core::InferenceRequest* other_shape = NewRequest(0, 1, /*width=*/8);
+    other_shape->timeout = microseconds(4000);
+    EXPECT_TRUE(Admit(other_shape, 0).ok());
+    for (int i = 0; i < 3; ++i) Arrive(0);
+    return other_shape;
+  }
+};
+
+TEST_F(DoomedAtDispatchTest, ARequestTheBusyInstanceMakesCertainToBeLateIsRefusedAtOnce) {
+  Make(Slo(10));
+  core::InferenceRequest* other_shape = QueueBehindAnotherShape();
+  EXPECT_EQ(Dispatch(0).size(), 4u);
+  ASSERT_THAT(RejectedIds(), ::testing::ElementsAre(other_shape->id));
+  EXPECT_EQ(rejected_[0].status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(rejected_[0].status.message(), HasSubstr("every instance is busy for another 3 ms"));
+  EXPECT_TRUE(queue_->empty());
+}
+
+TEST_F(DoomedAtDispatchTest, NotWhileAnotherInstanceIsFree) {
+  Make(Slo(10), /*model_max_batch_size=*/8, /*instances=*/2);
+  core::InferenceRequest* other_shape = QueueBehindAnotherShape();
+  EXPECT_EQ(Dispatch(0, 0).size(), 4u);
+  EXPECT_TRUE(rejected_.empty());
+  EXPECT_THAT(Dispatch(0, 1), ::testing::ElementsAre(other_shape->id));
+}
+
+TEST_F(DoomedAtDispatchTest, NotInModeFixedDelayWhichGoesByTheDeadlineAlone) {
+  BatchingConfig config;
+  config.mode = BatchingMode::kFixedDelay;
+  Make(config);
+  core::InferenceRequest* other_shape = QueueBehindAnotherShape();
+  EXPECT_EQ(Dispatch(0).size(), 4u);
+  EXPECT_TRUE(rejected_.empty());
+  queue_->Expire(At(4), &rejected_);
+  EXPECT_THAT(RejectedIds(), ::testing::ElementsAre(other_shape->id));
+}
+
 TEST_F(RequestQueueTest, FullQueueIsResourceExhausted) {
   BatchingConfig config = Slo(0);
   config.max_queue_size = 2;

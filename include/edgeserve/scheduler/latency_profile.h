@@ -37,6 +37,9 @@ class LatencyProfile {
   // sizes and extrapolated past the largest. Zero while nothing has been
   // measured.
   std::chrono::nanoseconds Predict(int64_t rows) const;
+  // The expected time alone, without Predict's margin: what a refusal that
+  // must be certain goes by.
+  std::chrono::nanoseconds Expected(int64_t rows) const;
 
   // One entry per measured size, smallest first.
   std::vector<Estimate> Estimates() const;

@@ -78,8 +78,11 @@ class RequestQueue {
   };
 
   // What idle `instance` should run at `now`. Requests found cancelled, or
-  // no longer able to meet their deadline, are moved to `rejected`. A
-  // non-empty batch marks the instance busy until Finished. `draining`: the
+  // no longer able to meet their deadline, are moved to `rejected`; in mode
+  // slo that includes, once the batch is chosen, every request left queued
+  // that is expected to miss its deadline even if it ran on the first
+  // instance to come free. A non-empty batch marks the instance busy until
+  // Finished. `draining`: the
   // scheduler is stopping, so nothing is held back to fill a batch.
   Decision Next(size_t instance, TimePoint now, bool draining, std::vector<Rejection>* rejected);
 
@@ -89,7 +92,9 @@ class RequestQueue {
 
   // Moves requests that can no longer be answered in time to `rejected` (or,
   // under timeout_action delay, behind the others). In mode slo that is as
-  // soon as the fastest instance could not finish them before their deadline.
+  // soon as the fastest instance could not finish them before their deadline,
+  // or, earlier, once every instance is expected to stay busy past the last
+  // moment at which they could start.
   void Expire(TimePoint now, std::vector<Rejection>* rejected);
   // When Expire next has work, as far as the queue knows now.
   TimePoint next_expiry() const { return next_expiry_; }
@@ -122,6 +127,7 @@ class RequestQueue {
     bool healthy = true;
     bool busy = false;
     TimePoint busy_until;  // predicted end of the running batch
+    TimePoint expected_free;  // its expected end, without the prediction's margin
     TimePoint measured_at;   // when the profile last learnt from a batch
     LatencyProfile baseline;  // the profile as measured at start
   };
@@ -134,6 +140,14 @@ class RequestQueue {
   // Fastest-instance time below which `entry` can no longer be answered.
   TimePoint ExpiryOf(const QueuedRequest& entry) const;
   bool Expired(const QueuedRequest& entry, TimePoint now) const;
+  // When the first healthy instance is expected to come free: `now` if one
+  // is idle or running over its expected time.
+  TimePoint EarliestExpectedStart(TimePoint now) const;
+  // In mode slo, whether `entry` is expected to miss its deadline even if it
+  // started at `earliest_start` on the fastest instance. Probes and requests
+  // that timeout_action delay would keep are left to their deadline.
+  bool Doomed(const QueuedRequest& entry, TimePoint earliest_start) const;
+  bool WouldBeDelayed(const QueuedRequest& entry) const;
   // In mode slo: when `entry`, not yet queued, would be answered, running
   // the dispatch rule forward over the requests ahead of it.
   TimePoint PredictAnswer(const QueuedRequest& entry, TimePoint deadline, TimePoint now) const;
@@ -147,7 +161,7 @@ class RequestQueue {
   void Push(QueuedRequest entry, bool front);
   // Removes the entries `Next` marked (request set to null) and recounts.
   void Compact();
-  absl::Status LateStatus(const QueuedRequest& entry, TimePoint now) const;
+  absl::Status LateStatus(const QueuedRequest& entry, TimePoint now, TimePoint earliest_start) const;
   // An admitted request left the queue for an instance, or was refused after
   // waiting because it could no longer be answered in time: moves the
   // admission reserve.
