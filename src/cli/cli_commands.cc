@@ -127,18 +127,27 @@ absl::StatusOr<int> Devices(const Options& options, edgeserve::EdgeServe::StubIn
   return kExitOk;
 }
 
-absl::StatusOr<inference::ModelMetadataResponse> FetchMetadata(
-    const Options& options, GRPCInferenceService::StubInterface& stub) {
+// Calls a per-model RPC (ModelMetadata, ModelConfig, ModelStatistics) for
+// options.model and options.version.
+template <typename Request, typename Response>
+absl::StatusOr<Response> CallForModel(const Options& options, GRPCInferenceService::StubInterface& stub,
+                                      grpc::Status (GRPCInferenceService::StubInterface::*method)(
+                                          grpc::ClientContext*, const Request&, Response*)) {
   grpc::ClientContext context;
   SetDeadline(context, options);
-  inference::ModelMetadataRequest request;
+  Request request;
   request.set_name(options.model);
   request.set_version(options.version);
-  inference::ModelMetadataResponse metadata;
-  if (grpc::Status status = stub.ModelMetadata(&context, request, &metadata); !status.ok()) {
+  Response response;
+  if (grpc::Status status = (stub.*method)(&context, request, &response); !status.ok()) {
     return FromGrpcStatus(status);
   }
-  return metadata;
+  return response;
+}
+
+absl::StatusOr<inference::ModelMetadataResponse> FetchMetadata(
+    const Options& options, GRPCInferenceService::StubInterface& stub) {
+  return CallForModel(options, stub, &GRPCInferenceService::StubInterface::ModelMetadata);
 }
 
 absl::StatusOr<int> Metadata(const Options& options, GRPCInferenceService::StubInterface& stub,
@@ -151,31 +160,19 @@ absl::StatusOr<int> Metadata(const Options& options, GRPCInferenceService::StubI
 
 absl::StatusOr<int> Config(const Options& options, GRPCInferenceService::StubInterface& stub,
                            std::ostream& out) {
-  grpc::ClientContext context;
-  SetDeadline(context, options);
-  inference::ModelConfigRequest request;
-  request.set_name(options.model);
-  request.set_version(options.version);
-  inference::ModelConfigResponse response;
-  if (grpc::Status status = stub.ModelConfig(&context, request, &response); !status.ok()) {
-    return FromGrpcStatus(status);
-  }
-  out << FormatModelConfig(response.config());
+  absl::StatusOr<inference::ModelConfigResponse> response =
+      CallForModel(options, stub, &GRPCInferenceService::StubInterface::ModelConfig);
+  if (!response.ok()) return response.status();
+  out << FormatModelConfig(response->config());
   return kExitOk;
 }
 
 absl::StatusOr<int> Stats(const Options& options, GRPCInferenceService::StubInterface& stub,
                           std::ostream& out) {
-  grpc::ClientContext context;
-  SetDeadline(context, options);
-  inference::ModelStatisticsRequest request;
-  request.set_name(options.model);
-  request.set_version(options.version);
-  inference::ModelStatisticsResponse statistics;
-  if (grpc::Status status = stub.ModelStatistics(&context, request, &statistics); !status.ok()) {
-    return FromGrpcStatus(status);
-  }
-  out << FormatModelStatistics(statistics);
+  absl::StatusOr<inference::ModelStatisticsResponse> statistics =
+      CallForModel(options, stub, &GRPCInferenceService::StubInterface::ModelStatistics);
+  if (!statistics.ok()) return statistics.status();
+  out << FormatModelStatistics(*statistics);
   return kExitOk;
 }
 

@@ -416,9 +416,10 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
   runner.busy = true;
   runner.busy_until = now + profile.Predict(rows);
   runner.expected_free = now + profile.Expected(rows);
-  // With this instance taken, some of those left may now be certain to miss
-  // their deadline: answer them now rather than when time runs out.
-  if (slo && size_ > 0) Expire(now, rejected);
+  // With the last free instance taken, some of those left may now be certain
+  // to miss their deadline: answer them now rather than when time runs out.
+  // While another instance is free, the expiry at the top already decided.
+  if (slo && size_ > 0 && EarliestExpectedStart(now) > now) Expire(now, rejected);
   return decision;
 }
 

@@ -37,6 +37,17 @@ absl::StatusOr<std::shared_ptr<const LoadedModel>> ResolveModel(const repository
   return model;
 }
 
+// As ResolveModel, and UNAVAILABLE with the reason for a model that failed to load.
+absl::StatusOr<std::shared_ptr<const LoadedModel>> ResolveReadyModel(const repository::ModelRepository& repository,
+                                                                     const std::string& name,
+                                                                     const std::string& version) {
+  auto model = ResolveModel(repository, name, version);
+  if (model.ok() && (*model)->state != ModelState::kReady) {
+    return absl::UnavailableError(absl::StrCat("model '", (*model)->name, "' is not ready: ", (*model)->reason));
+  }
+  return model;
+}
+
 std::string SuppressedNote(uint64_t suppressed) {
   return suppressed == 0 ? std::string() : absl::StrCat(" (", suppressed, " similar lines suppressed)");
 }
@@ -149,13 +160,9 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(grpc::CallbackServerC
 grpc::ServerUnaryReactor* InferenceService::ModelMetadata(grpc::CallbackServerContext* context,
                                                           const inference::ModelMetadataRequest* request,
                                                           inference::ModelMetadataResponse* response) {
-  auto model = ResolveModel(*repository_, request->name(), request->version());
+  auto model = ResolveReadyModel(*repository_, request->name(), request->version());
   if (!model.ok()) return FinishNow(context, model.status());
   const LoadedModel& loaded = **model;
-  if (loaded.state != ModelState::kReady) {
-    return FinishNow(context, absl::UnavailableError(
-                                  absl::StrCat("model '", loaded.name, "' is not ready: ", loaded.reason)));
-  }
   response->set_name(loaded.name);
   response->add_versions(loaded.version);
   response->set_platform(loaded.config.platform);
@@ -189,15 +196,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* InferenceService::ModelConfig(grpc::CallbackServerContext* context,
                                                         const inference::ModelConfigRequest* request,
                                                         inference::ModelConfigResponse* response) {
-  auto model = ResolveModel(*repository_, request->name(), request->version());
+  auto model = ResolveReadyModel(*repository_, request->name(), request->version());
   if (!model.ok()) return FinishNow(context, model.status());
-  const LoadedModel& loaded = **model;
-  // As with ModelMetadata, a model that failed to load answers with the reason.
-  if (loaded.state != ModelState::kReady) {
-    return FinishNow(context, absl::UnavailableError(
-                                  absl::StrCat("model '", loaded.name, "' is not ready: ", loaded.reason)));
-  }
-  FillModelConfig(loaded.config, response->mutable_config());
+  FillModelConfig((*model)->config, response->mutable_config());
   return FinishNow(context, absl::OkStatus());
 }
 
@@ -205,12 +206,8 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
                                                        const inference::ModelInferRequest* request,
                                                        inference::ModelInferResponse* response) {
   const auto received = core::Clock::now();
-  auto model = ResolveModel(*repository_, request->model_name(), request->model_version());
+  auto model = ResolveReadyModel(*repository_, request->model_name(), request->model_version());
   if (!model.ok()) return FinishNow(context, model.status());
-  if ((*model)->state != ModelState::kReady) {
-    return FinishNow(context, absl::UnavailableError(absl::StrCat("model '", (*model)->name,
-                                                                  "' is not ready: ", (*model)->reason)));
-  }
   auto call = std::make_unique<InferCall>();
   call->model = *std::move(model);
   call->request.received = received;
