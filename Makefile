@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PYTHON := /usr/bin/python3
 CMAKE_FLAGS ?=
 
-EXAMPLE_MODELS := models/identity/1/model.pt models/add_sub/1/model.pt models/classifier/1/model.pt \
+EXAMPLE_MODELS := models/identity/1/model.pt models/add_sub/1/model.pt models/simple/1/model.pt models/classifier/1/model.pt \
                   models/mlp/1/model.pt models/mlp_int8/1/model.pt
 
 .PHONY: all deps configure build models run test bench bench-slo clean

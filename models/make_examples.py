@@ -28,6 +28,14 @@ class AddSub(torch.nn.Module):
         return (a + b).to(torch.int32), (a - b).to(torch.float32)
 
 
+class Simple(torch.nn.Module):
+    """Triton's quickstart model 'simple', so Triton's own example clients run
+    unchanged: the sum and the difference of two INT32 vectors."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor):
+        return a + b, a - b
+
+
 class DictOutputs(torch.nn.Module):
     """Returns a dict, so outputs are matched to the config by name."""
 
@@ -121,6 +129,17 @@ def make_examples(root):
         outputs:
           - {name: OUTPUT0, datatype: INT32, shape: [-1]}
           - {name: OUTPUT1, datatype: FP32, shape: [-1]}
+        """)
+    write(root, "simple", Simple(), """
+        # Triton's quickstart model: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1.
+        platform: torchscript
+        max_batch_size: 8
+        inputs:
+          - {name: INPUT0, datatype: INT32, shape: [16]}
+          - {name: INPUT1, datatype: INT32, shape: [16]}
+        outputs:
+          - {name: OUTPUT0, datatype: INT32, shape: [16]}
+          - {name: OUTPUT1, datatype: INT32, shape: [16]}
         """)
     write(root, "classifier", example_classifier(), """
         # mobilenet_v3_small from torchvision with random weights (seed 0).

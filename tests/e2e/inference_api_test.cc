@@ -222,7 +222,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
   std::map<std::string, inference::RepositoryIndexResponse::ModelIndex> models;
   for (const auto& model : response.models()) models[model.name()] = model;
-  ASSERT_EQ(models.size(), 14u);
+  ASSERT_EQ(models.size(), 15u);
   EXPECT_EQ(models["identity"].state(), "READY");
   EXPECT_EQ(models["versioned"].version(), "3");
   EXPECT_EQ(models["corrupt"].state(), "UNAVAILABLE");
@@ -233,7 +233,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   request.set_ready(true);
   response.Clear();
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
-  EXPECT_EQ(response.models_size(), 12);
+  EXPECT_EQ(response.models_size(), 13);
   for (const auto& model : response.models()) EXPECT_EQ(model.state(), "READY") << model.name();
 }
 
@@ -323,6 +323,47 @@ TEST_F(InferenceApiTest, AddSubTwoInputsTwoOutputsAndOutputSubset) {
   ASSERT_EQ(response.outputs_size(), 1);
   EXPECT_EQ(response.outputs(0).name(), "OUTPUT1");
   EXPECT_EQ(Values<float>(response.raw_output_contents(0)), (std::vector<float>{-9, -18, -27, -44, 100007}));
+}
+
+// Triton's example clients all call a model named "simple"; the request below
+// is theirs: typed int_contents of shape [1, 16], both outputs named, no
+// version. Triton's JavaScript example ran unchanged against this model
+// (README, "Triton's own clients").
+TEST_F(InferenceApiTest, TritonsQuickstartModelSimpleAnswersTritonsExampleRequest) {
+  inference::ModelMetadataRequest metadata_request;
+  metadata_request.set_name("simple");
+  inference::ModelMetadataResponse metadata;
+  ASSERT_TRUE(stub_->ModelMetadata(ContextWithDeadline().get(), metadata_request, &metadata).ok());
+  ASSERT_EQ(metadata.inputs_size(), 2);
+  EXPECT_EQ(metadata.inputs(1).name(), "INPUT1");
+  EXPECT_EQ(std::vector<int64_t>(metadata.inputs(1).shape().begin(), metadata.inputs(1).shape().end()),
+            (std::vector<int64_t>{-1, 16}));
+
+  ModelInferRequest request;
+  request.set_model_name("simple");
+  auto* input0 = AddInput(&request, "INPUT0", "INT32", {1, 16});
+  auto* input1 = AddInput(&request, "INPUT1", "INT32", {1, 16});
+  for (int i = 0; i < 16; ++i) {
+    input0->mutable_contents()->add_int_contents(i);
+    input1->mutable_contents()->add_int_contents(1);
+  }
+  request.add_outputs()->set_name("OUTPUT0");
+  request.add_outputs()->set_name("OUTPUT1");
+  ModelInferResponse response;
+  grpc::Status status = Infer(request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.outputs_size(), 2);
+  std::vector<int32_t> sums;
+  std::vector<int32_t> differences;
+  for (int i = 0; i < 16; ++i) {
+    sums.push_back(i + 1);
+    differences.push_back(i - 1);
+  }
+  EXPECT_EQ(response.outputs(0).datatype(), "INT32");
+  EXPECT_EQ(std::vector<int64_t>(response.outputs(0).shape().begin(), response.outputs(0).shape().end()),
+            (std::vector<int64_t>{1, 16}));
+  EXPECT_EQ(Values<int32_t>(response.raw_output_contents(0)), sums);
+  EXPECT_EQ(Values<int32_t>(response.raw_output_contents(1)), differences);
 }
 
 TEST_F(InferenceApiTest, DictOutputsAreMatchedByName) {
@@ -544,7 +585,7 @@ TEST_F(InferenceApiTest, ModelStatisticsCountInferencesExecutionsAndFailures) {
   stats_request.set_name("");
   inference::ModelStatisticsResponse all;
   ASSERT_TRUE(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).ok());
-  EXPECT_EQ(all.model_stats_size(), 12) << "one entry per ready model";
+  EXPECT_EQ(all.model_stats_size(), 13) << "one entry per ready model";
   stats_request.set_name("nope");
   EXPECT_EQ(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).error_code(),
             grpc::StatusCode::NOT_FOUND);
