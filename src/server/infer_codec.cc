@@ -83,8 +83,7 @@ absl::Status ConvertContents(const InferTensorContents& contents, core::DataType
 
 // The protocol's `priority` and `timeout` parameters, read as Triton reads
 // them: integers in int64_param or uint64_param (Triton's clients send the
-// priority as uint64), 0 meaning the model's default. Other parameters are
-// ignored.
+// priority as uint64), 0 meaning the model's default.
 absl::Status DecodeSchedulingParameters(const inference::ModelInferRequest& message, core::InferenceRequest* request) {
   // Far enough for any wait and near enough that a deadline stays representable.
   constexpr int64_t kLongestTimeoutUs = int64_t{366} * 24 * 3600 * 1000 * 1000;
@@ -116,10 +115,62 @@ absl::Status DecodeSchedulingParameters(const inference::ModelInferRequest& mess
   return absl::OkStatus();
 }
 
+bool IsSet(const inference::InferParameter& parameter) {
+  switch (parameter.parameter_choice_case()) {
+    case inference::InferParameter::kBoolParam:
+      return parameter.bool_param();
+    case inference::InferParameter::kInt64Param:
+      return parameter.int64_param() != 0;
+    case inference::InferParameter::kUint64Param:
+      return parameter.uint64_param() != 0;
+    case inference::InferParameter::kStringParam:
+      return !parameter.string_param().empty();
+    default:
+      return false;
+  }
+}
+
+// Triton's parameters that change what a request means. Ignored, they would
+// get an answer to another question (raw scores for a top-k request, a
+// stateless run for a sequence, "no data" for an input in shared memory), so
+// they are refused by name; parameters nobody defines are still ignored.
+absl::Status RefuseUnsupportedParameters(const inference::ModelInferRequest& message) {
+  for (const char* name : {"sequence_id", "sequence_start", "sequence_end"}) {
+    auto found = message.parameters().find(name);
+    if (found != message.parameters().end() && IsSet(found->second)) {
+      return absl::UnimplementedError(absl::StrCat(
+          "parameter '", name, "': sequence batching is not supported; edgeserve runs every request on its own"));
+    }
+  }
+  constexpr const char* kSharedMemory = "shared_memory_region";
+  for (const auto& input : message.inputs()) {
+    if (input.parameters().contains(kSharedMemory)) {
+      return absl::UnimplementedError(absl::StrCat("input '", input.name(), "': parameter '", kSharedMemory,
+                                                   "': shared memory is not supported; send the data in "
+                                                   "raw_input_contents or the input's contents"));
+    }
+  }
+  for (const auto& output : message.outputs()) {
+    if (output.parameters().contains(kSharedMemory)) {
+      return absl::UnimplementedError(absl::StrCat("output '", output.name(), "': parameter '", kSharedMemory,
+                                                   "': shared memory is not supported; the output comes back in "
+                                                   "raw_output_contents"));
+    }
+    auto classification = output.parameters().find("classification");
+    if (classification != output.parameters().end() && IsSet(classification->second)) {
+      return absl::UnimplementedError(absl::StrCat("output '", output.name(),
+                                                   "': parameter 'classification' (top-k labels) is not supported; "
+                                                   "request the output without it and take the top k of its scores"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, core::InferenceRequest* request) {
   request->id = message.id();
+  if (absl::Status refused = RefuseUnsupportedParameters(message); !refused.ok()) return refused;
   const bool raw = message.raw_input_contents_size() > 0;
   if (raw && message.raw_input_contents_size() != message.inputs_size()) {
     return absl::InvalidArgumentError(absl::StrCat("raw_input_contents has ", message.raw_input_contents_size(),

@@ -481,6 +481,21 @@ TEST_F(InferenceApiTest, BadInputsGetPreciseErrorsAndTheDaemonKeepsServing) {
        grpc::StatusCode::INVALID_ARGUMENT, "unknown output 'LOGITS'"},
       {"unavailable model", [](ModelInferRequest* r) { r->set_model_name("corrupt"); }, grpc::StatusCode::UNAVAILABLE,
        "model 'corrupt' is not ready"},
+      {"Triton's top-k",
+       [](ModelInferRequest* r) {
+         auto* output = r->add_outputs();
+         output->set_name("OUTPUT0");
+         (*output->mutable_parameters())["classification"].set_int64_param(3);
+       },
+       grpc::StatusCode::UNIMPLEMENTED, "output 'OUTPUT0': parameter 'classification' (top-k labels) is not supported"},
+      {"Triton's shared memory",
+       [](ModelInferRequest* r) {
+         r->clear_raw_input_contents();
+         (*r->mutable_inputs(0)->mutable_parameters())["shared_memory_region"].set_string_param("input0_data");
+       },
+       grpc::StatusCode::UNIMPLEMENTED, "input 'INPUT0': parameter 'shared_memory_region': shared memory is not supported"},
+      {"Triton's sequence", [](ModelInferRequest* r) { (*r->mutable_parameters())["sequence_id"].set_uint64_param(7); },
+       grpc::StatusCode::UNIMPLEMENTED, "parameter 'sequence_id': sequence batching is not supported"},
   };
   for (const BadInputCase& bad : cases) {
     ModelInferRequest request = IdentityRequest(good, 1);

@@ -79,6 +79,67 @@ TEST(DecodeInferRequestTest, RawInputsAreViewedInPlace) {
   EXPECT_EQ(request.requested_outputs[1], "x");
 }
 
+// Decodes `message`, which must fail with UNIMPLEMENTED; returns the message.
+std::string UnimplementedError(const inference::ModelInferRequest& message) {
+  core::InferenceRequest request;
+  const absl::Status status = DecodeInferRequest(message, &request);
+  if (status.ok()) return "<decoded>";
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented) << status;
+  return std::string(status.message());
+}
+
+inference::ModelInferRequest OneRawInput() {
+  inference::ModelInferRequest message;
+  AddInput(&message, "x", "FP32", {1, 2});
+  message.add_raw_input_contents(Bytes(std::vector<float>{1, 2}));
+  return message;
+}
+
+TEST(DecodeInferRequestTest, TritonParametersThatChangeTheMeaningAreRefusedByName) {
+  inference::ModelInferRequest sequence = OneRawInput();
+  (*sequence.mutable_parameters())["sequence_id"].set_uint64_param(42);
+  EXPECT_THAT(UnimplementedError(sequence), HasSubstr("parameter 'sequence_id': sequence batching is not supported"));
+
+  inference::ModelInferRequest start = OneRawInput();
+  (*start.mutable_parameters())["sequence_start"].set_bool_param(true);
+  EXPECT_THAT(UnimplementedError(start), HasSubstr("parameter 'sequence_start'"));
+
+  // Shared memory replaces the data, so the refusal comes before "no data".
+  inference::ModelInferRequest shared_input;
+  InputTensor* input = AddInput(&shared_input, "x", "FP32", {1, 2});
+  (*input->mutable_parameters())["shared_memory_region"].set_string_param("input_region");
+  (*input->mutable_parameters())["shared_memory_byte_size"].set_int64_param(8);
+  EXPECT_THAT(UnimplementedError(shared_input),
+              HasSubstr("input 'x': parameter 'shared_memory_region': shared memory is not supported"));
+
+  inference::ModelInferRequest shared_output = OneRawInput();
+  auto* output = shared_output.add_outputs();
+  output->set_name("y");
+  (*output->mutable_parameters())["shared_memory_region"].set_string_param("output_region");
+  EXPECT_THAT(UnimplementedError(shared_output), HasSubstr("output 'y': parameter 'shared_memory_region'"));
+
+  inference::ModelInferRequest top_k = OneRawInput();
+  output = top_k.add_outputs();
+  output->set_name("y");
+  (*output->mutable_parameters())["classification"].set_int64_param(3);
+  EXPECT_THAT(UnimplementedError(top_k), HasSubstr("output 'y': parameter 'classification' (top-k labels)"));
+}
+
+TEST(DecodeInferRequestTest, UnsetTritonParametersAndUnknownOnesAreIgnored) {
+  inference::ModelInferRequest message = OneRawInput();
+  (*message.mutable_parameters())["sequence_id"].set_int64_param(0);
+  (*message.mutable_parameters())["sequence_end"].set_bool_param(false);
+  (*message.mutable_parameters())["my_tracing_tag"].set_string_param("abc");
+  auto* output = message.add_outputs();
+  output->set_name("y");
+  (*output->mutable_parameters())["classification"].set_int64_param(0);
+  (*output->mutable_parameters())["binary_data"].set_bool_param(true);
+  core::InferenceRequest request;
+  const absl::Status status = DecodeInferRequest(message, &request);
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_THAT(request.requested_outputs, ElementsAre("y"));
+}
+
 TEST(DecodeInferRequestTest, DecodingAgainReplacesThePreviousRequest) {
   inference::ModelInferRequest first;
   AddInput(&first, "a", "INT32", {1})->mutable_contents()->add_int_contents(1);
@@ -326,7 +387,7 @@ TEST(DecodeInferRequestTest, PriorityAndTimeoutParametersAreReadAsTritonSendsThe
   AddInput(&message, "x", "FP32", {1})->mutable_contents()->add_fp32_contents(1);
   (*message.mutable_parameters())["priority"].set_uint64_param(2);
   (*message.mutable_parameters())["timeout"].set_int64_param(1500);
-  (*message.mutable_parameters())["sequence_id"].set_string_param("ignored");
+  (*message.mutable_parameters())["trace_tag"].set_string_param("ignored");
   core::InferenceRequest request;
   ASSERT_TRUE(DecodeInferRequest(message, &request).ok());
   EXPECT_EQ(request.priority, 2);

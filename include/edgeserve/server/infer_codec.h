@@ -16,7 +16,10 @@ namespace edgeserve::server {
 // must outlive `request`; typed `contents` are converted into
 // `request->converted_inputs`. The parameters `priority` and `timeout` (in
 // microseconds) are read as Triton reads them. Errors are INVALID_ARGUMENT
-// naming the input or parameter.
+// naming the input or parameter, and UNIMPLEMENTED for Triton's parameters
+// whose meaning edgeserve lacks (sequence_id, sequence_start, sequence_end,
+// shared_memory_region, an output's classification); other parameters are
+// ignored.
 absl::Status DecodeInferRequest(const inference::ModelInferRequest& message, core::InferenceRequest* request);
 
 // Adds the outputs `request.output_indices` selects, each under its config
