@@ -4,8 +4,9 @@
 usage: /usr/bin/python3 bench/plot_slo.py [RESULTS.json] [OUT.png]
 (defaults: bench/results/slo_sweep.json, bench/results/slo_sweep.png)
 
-One line per batching mode; for fixed_delay, the best delay of each load by
-goodput, as in the sweep's table. Needs Debian's python3-matplotlib.
+One line per batching mode, each point the median over the sweep's rounds of
+that load (--repeats); for fixed_delay, the delay of the best median goodput
+of each load, as in the sweep's table. Needs Debian's python3-matplotlib.
 """
 import json
 import math
@@ -23,17 +24,43 @@ except ImportError:
 MODES = [("none", "none", "o"), ("fixed_delay", "fixed_delay (best delay)", "s"), ("slo", "slo", "^")]
 
 
-def best_per_load(runs):
-    """{mode: [(load, run)]}, sorted by load, keeping the best fixed_delay run by goodput.
+def median(values):
+    values = sorted(values)
+    if not values:
+        return math.nan
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
-    On a tie the later run wins, as with jq's max_by in the sweep's table.
+
+def medians_per_copy(runs):
+    """{(config, load): {batching, goodput_per_s, p99_ms}}: each copy's medians over its rounds.
+
+    A round without successes has no p99 and is left out of the p99's median.
+    """
+    grouped = defaultdict(list)
+    for run in runs:
+        grouped[(run["config"], run["load"])].append(run)
+    return {
+        key: {
+            "batching": rounds[0]["batching"],
+            "goodput_per_s": median([run["goodput_per_s"] for run in rounds]),
+            "p99_ms": median([run["p99_us"] / 1000 for run in rounds if run["successes"] > 0]),
+        }
+        for key, rounds in grouped.items()
+    }
+
+
+def best_per_load(runs):
+    """{mode: [(load, medians)]}, sorted by load, keeping the fixed_delay copy of the best median goodput.
+
+    On a tie the later copy wins, as with jq's max_by in the sweep's table.
     """
     best = defaultdict(dict)
-    for run in runs:
-        mode, load = run["batching"], run["load"]
+    for (_, load), copy in sorted(medians_per_copy(runs).items()):
+        mode = copy["batching"]
         kept = best[mode].get(load)
-        if kept is None or run["goodput_per_s"] >= kept["goodput_per_s"]:
-            best[mode][load] = run
+        if kept is None or copy["goodput_per_s"] >= kept["goodput_per_s"]:
+            best[mode][load] = copy
     return {mode: sorted(by_load.items()) for mode, by_load in best.items()}
 
 
@@ -57,14 +84,14 @@ def main(argv):
         if not points:
             continue
         x = [load for load, _ in points]
-        goodput_axes.plot(x, [run["goodput_per_s"] / capacity for _, run in points], marker=marker, label=label)
-        # No successes, no p99: leave a gap rather than plot a zero on a log axis.
-        p99 = [run["p99_us"] / 1000 if run["successes"] > 0 else math.nan for _, run in points]
-        latency_axes.plot(x, p99, marker=marker, label=label)
+        goodput_axes.plot(x, [copy["goodput_per_s"] / capacity for _, copy in points], marker=marker, label=label)
+        # No successes, no p99 (nan): a gap rather than a zero on a log axis.
+        latency_axes.plot(x, [copy["p99_ms"] for _, copy in points], marker=marker, label=label)
 
     goodput_axes.set_xlabel("offered load (x C)")
     goodput_axes.set_ylabel(f"goodput (x C), C = {capacity:.0f} requests/s")
-    goodput_axes.set_title(f"goodput: successes within the {slo_ms:g} ms SLO")
+    rounds = method.get("repeats", 1)
+    goodput_axes.set_title(f"goodput within the {slo_ms:g} ms SLO" + (f", median of {rounds}" if rounds > 1 else ""))
     goodput_axes.set_ylim(bottom=0)
     goodput_axes.grid(True, alpha=0.3)
     goodput_axes.legend()

@@ -17,7 +17,9 @@
 #   (c) for each offered load (x C) and each copy, a daemon serving that copy
 #       alone and an open-loop run with
 #       Poisson arrivals (the same seed for every copy, so every mode sees the
-#       same arrivals at a given load).
+#       same arrivals at a given load); with --repeats N, N such rounds per
+#       load, round r with seed + r - 1, the copies alternating within each
+#       round, and the table gives each copy's medians over the rounds.
 # Every run's JSON line goes into bench/results/slo_sweep.json with the method
 # (slo_sweep_small_input.json for classifier_small_input); a markdown table
 # (fixed_delay: the best delay per load by goodput) goes to stdout, and
@@ -29,8 +31,8 @@ usage() {
   cat <<'EOF'
 usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--model M] [--slo-ms MS] [--capacity R]
                           [--loads L1,L2,...] [--duration-s S] [--warmup-s W]
-                          [--seed N] [--threads T] [--edgeserve BIN] [--config FILE]
-                          [-- OPEN-LOOP FLAGS...]
+                          [--seed N] [--repeats N] [--threads T] [--edgeserve BIN]
+                          [--config FILE] [-- OPEN-LOOP FLAGS...]
 
   BUILD_DIR          where edgeserve, edgeserve-bench and edgeserve-cli were built
                      (default: build)
@@ -44,6 +46,9 @@ usage: bench/slo_sweep.sh [BUILD_DIR] [--quick] [--model M] [--slo-ms MS] [--cap
   --loads LIST       offered loads as multiples of C (default 0.5,0.8,1.0,1.2,1.5,2.0)
   --duration-s S     measured seconds per run; --warmup-s W warm-up seconds per run
   --seed N           the arrivals' seed (default 1)
+  --repeats N        rounds per load (default 1); the table and the plot give medians
+                     over them, and the range of goodput. This box is noisy: one
+                     10 s run can be 20% off its neighbour, so compare modes on 3 or more
   --threads T        LibTorch threads of the one instance every copy gets (default 1:
                      on 2 cores a 2-thread forward stalls whenever gRPC takes a core)
   --edgeserve BIN    the daemon (default: BUILD_DIR/edgeserve)
@@ -68,6 +73,7 @@ LOADS="0.5,0.8,1.0,1.2,1.5,2.0"
 DURATION=10
 WARMUP=2
 SEED=1
+REPEATS=1
 THREADS=1
 MODEL=classifier
 EXTRA=()
@@ -81,6 +87,7 @@ while [[ $# -gt 0 ]]; do
     --duration-s) DURATION="$2"; shift 2 ;;
     --warmup-s) WARMUP="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
+    --repeats) REPEATS="$2"; shift 2 ;;
     --threads) THREADS="$2"; shift 2 ;;
     --edgeserve) EDGESERVE="$2"; shift 2 ;;
     --config) CONFIG="$2"; shift 2 ;;
@@ -94,6 +101,7 @@ done
 is_number() { [[ "$1" =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v x="$1" 'BEGIN { exit !(x > 0) }'; }
 [[ -z "$SLO_MS" ]] || is_number "$SLO_MS" || { echo "slo_sweep.sh: --slo-ms: expected a positive number, got '$SLO_MS'" >&2; exit 2; }
 [[ -z "$CAPACITY" ]] || is_number "$CAPACITY" || { echo "slo_sweep.sh: --capacity: expected a positive number, got '$CAPACITY'" >&2; exit 2; }
+[[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || { echo "slo_sweep.sh: --repeats: expected a positive integer, got '$REPEATS'" >&2; exit 2; }
 [[ "$THREADS" =~ ^[1-9][0-9]*$ ]] || { echo "slo_sweep.sh: --threads: expected a positive integer, got '$THREADS'" >&2; exit 2; }
 IFS=, read -r -a LOAD_LIST <<<"$LOADS"
 for load in "${LOAD_LIST[@]}"; do
@@ -256,7 +264,7 @@ closed_loop() {
     --duration-s "$DURATION" --warmup-s "$WARMUP"
 }
 
-echo "slo sweep: $MODEL (FP32 [$SHAPE], $REQUEST_KB KB a request), ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C"
+echo "slo sweep: $MODEL (FP32 [$SHAPE], $REQUEST_KB KB a request), ${DURATION} s per run after ${WARMUP} s of warm-up, loads $LOADS x C, $REPEATS round(s) per load"
 
 # (a) L1 and the SLO, (b) the capacity: on a daemon serving the `none` copy
 # alone. Every daemon in this script serves one copy, so that nothing but the
@@ -313,6 +321,9 @@ CONFIGS+=(slo)
 for load in "${LOAD_LIST[@]}"; do
   rate="$(awk -v load="$load" -v c="$CAPACITY" 'BEGIN { printf "%.3f", load * c }')"
   echo "load $load x C = $rate requests/s"
+  for (( repeat = 1; repeat <= REPEATS; ++repeat )); do
+  seed=$((SEED + repeat - 1))
+  (( REPEATS == 1 )) || echo " round $repeat (seed $seed)"
   for config in "${CONFIGS[@]}"; do
     case "$config" in
       fixed_*) mode=fixed_delay; delay="${config#fixed_}" ;;
@@ -322,17 +333,19 @@ for load in "${LOAD_LIST[@]}"; do
     write_one "$WORK/repo" "$config"
     start_daemon "$WORK/repo"
     line="$(bench_json open-loop --url "$ADDRESS" --model "classifier_$config" --batch 1 --shape "$SHAPE" \
-      --rate "$rate" --slo-ms "$SLO_MS" --seed "$SEED" --duration-s "$DURATION" --warmup-s "$WARMUP" \
+      --rate "$rate" --slo-ms "$SLO_MS" --seed "$seed" --duration-s "$DURATION" --warmup-s "$WARMUP" \
       ${EXTRA[@]+"${EXTRA[@]}"})"
     stop_daemon
     jq -c --argjson load "$load" --arg config "$config" --arg batching "$mode" --argjson delay "$delay" \
-      '{load: $load, config: $config, batching: $batching, max_queue_delay_us: $delay} + .' <<<"$line" \
+      --argjson repeat "$repeat" \
+      '{load: $load, config: $config, batching: $batching, max_queue_delay_us: $delay, repeat: $repeat} + .' <<<"$line" \
       >>"$WORK/runs.jsonl"
     jq -r --arg config "$config" '"  \($config): goodput \(.goodput_per_s | round)/s, attainment \(.slo_attainment * 1000 | round / 10)%, p50 \(.p50_us / 1000 * 10 | round / 10) ms, p99 \(.p99_us / 1000 * 10 | round / 10) ms, rejected \(.rejected.count), other errors \(.other_errors), sender lag max \(.lag_max_us / 1000 * 10 | round / 10) ms"' \
       <<<"$line"
     if [[ "$(jq .client_timeouts <<<"$line")" != 0 ]]; then
       echo "  warning: $(jq .client_timeouts <<<"$line") requests had no answer before the client's timeout" >&2
     fi
+  done
   done
 done
 
@@ -345,7 +358,8 @@ jq -s \
   --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
   --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
   --argjson l1 "$L1_US" --argjson slo "$SLO_MS" --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
-  --argjson duration "$DURATION" --argjson warmup "$WARMUP" --argjson seed "$SEED" --arg loads "$LOADS" \
+  --argjson duration "$DURATION" --argjson warmup "$WARMUP" --argjson seed "$SEED" --argjson repeats "$REPEATS" \
+  --arg loads "$LOADS" \
   --arg model "$MODEL" --arg shape "$SHAPE" --argjson request_kb "$REQUEST_KB" \
   --arg extra "${EXTRA[*]+${EXTRA[*]}}" --argjson max_batch "$MAX_BATCH" --argjson threads "$THREADS" '
   {
@@ -358,23 +372,38 @@ jq -s \
       slo_ms: $slo, slo_source: (if $l1 == null then "--slo-ms" else "4 x L1 (closed loop, concurrency 1, mode none)" end),
       capacity_per_s: $capacity, capacity_source: $capacity_source,
       loads: ($loads | split(",") | map(tonumber)),
-      open_loop: "Poisson arrivals, seed \($seed) for every run, \($duration) s after \($warmup) s of warm-up; latency from the scheduled arrival",
+      open_loop: "Poisson arrivals, seed \($seed) + round - 1 for every run of a round, \($duration) s after \($warmup) s of warm-up; latency from the scheduled arrival",
+      repeats: $repeats,
       open_loop_flags: $extra,
       goodput: "successes within the SLO per second; attainment: those over every arrival in the window"},
     runs: .
   }' "$WORK/runs.jsonl" >"$RESULTS.json"
 
-# The markdown table: per load, none, the best fixed_delay by goodput, slo.
+# The markdown table: per load, none, the best fixed_delay by goodput, slo;
+# each copy's medians over the rounds of its load.
 jq -r '
   def ms: if . == null then "-" else . / 1000 * 100 | round / 100 | tostring end;
-  def row($capacity): "| \(.load) | \(.offered_rate_per_s * 10 | round / 10) | \(.label) | \(.goodput_per_s * 10 | round / 10) | \(.goodput_per_s / $capacity * 1000 | round / 10)% | \(.slo_attainment * 1000 | round / 10)% | \(.p50_us | ms) | \(.p99_us | ms) | \(.rejected.count) | \(if .rejected.count > 0 then (.rejected.p99_us | ms) else "-" end) |";
+  def median: sort | if length == 0 then null elif length % 2 == 1 then .[length / 2 | floor]
+                     else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+  def one: . * 10 | round / 10;
+  def medians: {
+    load: .[0].load, config: .[0].config, batching: .[0].batching, max_queue_delay_us: .[0].max_queue_delay_us,
+    offered_rate_per_s: .[0].offered_rate_per_s,
+    goodput_per_s: map(.goodput_per_s) | median,
+    goodput_range: "\(map(.goodput_per_s) | min | one) to \(map(.goodput_per_s) | max | one)",
+    slo_attainment: map(.slo_attainment) | median,
+    p50_us: map(select(.successes > 0) | .p50_us) | median,
+    p99_us: map(select(.successes > 0) | .p99_us) | median,
+    rejected: {count: (map(.rejected.count) | median),
+               p99_us: (map(select(.rejected.count > 0) | .rejected.p99_us) | median)}};
+  def row($capacity): "| \(.load) | \(.offered_rate_per_s | one) | \(.label) | \(.goodput_per_s | one) | \(.goodput_range) | \(.goodput_per_s / $capacity * 1000 | round / 10)% | \(.slo_attainment * 1000 | round / 10)% | \(.p50_us | ms) | \(.p99_us | ms) | \(.rejected.count) | \(if .rejected.count > 0 then (.rejected.p99_us | ms) else "-" end) |";
   .method.capacity_per_s as $capacity |
   "",
-  "SLO \(.method.slo_ms) ms, C \($capacity * 10 | round / 10) requests/s; latencies in ms; fixed_delay: the best delay of the load by goodput",
+  "SLO \(.method.slo_ms) ms, C \($capacity * 10 | round / 10) requests/s; \(.method.repeats // 1) round(s) per load, medians over them; latencies in ms; fixed_delay: the best delay of the load by median goodput",
   "",
-  "| load (x C) | offered /s | mode | goodput /s | goodput % of C | SLO attainment | p50 | p99 | rejected | rejected p99 |",
-  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-  (.runs | group_by(.load)[] |
+  "| load (x C) | offered /s | mode | goodput /s | goodput range | goodput % of C | SLO attainment | p50 | p99 | rejected | rejected p99 |",
+  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  (.runs | group_by(.load)[] | [group_by(.config)[] | medians] |
     (map(select(.batching == "none"))[] | . + {label: "none"}),
     (map(select(.batching == "fixed_delay")) | max_by(.goodput_per_s) | select(. != null)
       | . + {label: "fixed_delay (\(.max_queue_delay_us) us)"}),
