@@ -130,6 +130,15 @@ bool IsSet(const inference::InferParameter& parameter) {
   }
 }
 
+absl::Status RefuseSharedMemory(absl::string_view tensor_kind, const std::string& tensor_name,
+                                const google::protobuf::Map<std::string, inference::InferParameter>& parameters,
+                                absl::string_view instead) {
+  constexpr const char* kRegion = "shared_memory_region";
+  if (!parameters.contains(kRegion)) return absl::OkStatus();
+  return absl::UnimplementedError(absl::StrCat(tensor_kind, " '", tensor_name, "': parameter '", kRegion,
+                                               "': shared memory is not supported; ", instead));
+}
+
 // Triton's parameters that change what a request means. Ignored, they would
 // get an answer to another question (raw scores for a top-k request, a
 // stateless run for a sequence, "no data" for an input in shared memory), so
@@ -142,19 +151,18 @@ absl::Status RefuseUnsupportedParameters(const inference::ModelInferRequest& mes
           "parameter '", name, "': sequence batching is not supported; edgeserve runs every request on its own"));
     }
   }
-  constexpr const char* kSharedMemory = "shared_memory_region";
   for (const auto& input : message.inputs()) {
-    if (input.parameters().contains(kSharedMemory)) {
-      return absl::UnimplementedError(absl::StrCat("input '", input.name(), "': parameter '", kSharedMemory,
-                                                   "': shared memory is not supported; send the data in "
-                                                   "raw_input_contents or the input's contents"));
+    if (absl::Status refused = RefuseSharedMemory("input", input.name(), input.parameters(),
+                                                  "send the data in raw_input_contents or the input's contents");
+        !refused.ok()) {
+      return refused;
     }
   }
   for (const auto& output : message.outputs()) {
-    if (output.parameters().contains(kSharedMemory)) {
-      return absl::UnimplementedError(absl::StrCat("output '", output.name(), "': parameter '", kSharedMemory,
-                                                   "': shared memory is not supported; the output comes back in "
-                                                   "raw_output_contents"));
+    if (absl::Status refused = RefuseSharedMemory("output", output.name(), output.parameters(),
+                                                  "the output comes back in raw_output_contents");
+        !refused.ok()) {
+      return refused;
     }
     auto classification = output.parameters().find("classification");
     if (classification != output.parameters().end() && IsSet(classification->second)) {
