@@ -40,13 +40,21 @@ std::string Bytes(const std::vector<T>& values) {
   return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
 }
 
-// Decodes `message`, which must fail with INVALID_ARGUMENT; returns the message.
-std::string DecodeError(const inference::ModelInferRequest& message) {
+// Decodes `message`, which must fail with `expected`; returns the message.
+std::string DecodeFailure(const inference::ModelInferRequest& message, absl::StatusCode expected) {
   core::InferenceRequest request;
   const absl::Status status = DecodeInferRequest(message, &request);
   if (status.ok()) return "<decoded>";
-  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_EQ(status.code(), expected) << status;
   return std::string(status.message());
+}
+
+std::string DecodeError(const inference::ModelInferRequest& message) {
+  return DecodeFailure(message, absl::StatusCode::kInvalidArgument);
+}
+
+std::string UnimplementedError(const inference::ModelInferRequest& message) {
+  return DecodeFailure(message, absl::StatusCode::kUnimplemented);
 }
 
 TEST(DecodeInferRequestTest, RawInputsAreViewedInPlace) {
@@ -77,15 +85,6 @@ TEST(DecodeInferRequestTest, RawInputsAreViewedInPlace) {
   ASSERT_EQ(request.requested_outputs.size(), 2u);
   EXPECT_EQ(request.requested_outputs[0], "y");
   EXPECT_EQ(request.requested_outputs[1], "x");
-}
-
-// Decodes `message`, which must fail with UNIMPLEMENTED; returns the message.
-std::string UnimplementedError(const inference::ModelInferRequest& message) {
-  core::InferenceRequest request;
-  const absl::Status status = DecodeInferRequest(message, &request);
-  if (status.ok()) return "<decoded>";
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented) << status;
-  return std::string(status.message());
 }
 
 inference::ModelInferRequest OneRawInput() {
