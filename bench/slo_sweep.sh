@@ -286,6 +286,7 @@ else
   echo "SLO: $SLO_MS ms (--slo-ms)"
 fi
 CAPACITY_SOURCE="--capacity"
+PROFILE_JSON=null  # L(1) to L(8) in ms, for bench/slo_bound.py
 if [[ -z "$CAPACITY" ]]; then
   # What the device can serve while keeping the SLO: a request may wait for
   # the batch ahead of it and then run in its own, so batches of b count only
@@ -293,10 +294,12 @@ if [[ -z "$CAPACITY" ]]; then
   # them. L(b): p50 of one client sending batches of b to the `none` copy.
   CAPACITY=0
   BEST_BATCH=0
+  PROFILE_MS=()
   for b in 1 2 3 4 5 6 7 8; do
     line="$(bench_json grpc --url "$ADDRESS" --model classifier_none --batch "$b" --shape "$b,${SHAPE#*,}" \
       --concurrency 1 --duration-s 3 --warmup-s 1)"
     lb_us="$(jq '.p50_us' <<<"$line")"
+    PROFILE_MS+=("$(awk -v l="$lb_us" 'BEGIN { printf "%.3f", l / 1000 }')")
     fits="$(awk -v l="$lb_us" -v slo="$SLO_MS" 'BEGIN { print (2 * l / 1000 <= slo) ? 1 : 0 }')"
     rate="$(awk -v l="$lb_us" -v b="$b" 'BEGIN { printf "%.1f", b * 1e6 / l }')"
     echo "  L($b) = $(awk -v l="$lb_us" 'BEGIN { printf "%.2f", l / 1000 }') ms: $rate inferences/s$([[ $fits == 1 ]] || echo ', 2 x L over the SLO')"
@@ -305,6 +308,7 @@ if [[ -z "$CAPACITY" ]]; then
       BEST_BATCH="$b"
     fi
   done
+  PROFILE_JSON="$(printf '%s\n' "${PROFILE_MS[@]}" | jq -s -c .)"
   [[ "$BEST_BATCH" != 0 ]] || { echo "slo_sweep.sh: not even a batch of 1 fits half the SLO" >&2; exit 1; }
   CAPACITY_SOURCE="best b / L(b) with 2 x L(b) <= SLO (b = $BEST_BATCH), L(b) the p50 of batches of b at concurrency 1, mode none"
   echo "C: $CAPACITY requests/s (batches of $BEST_BATCH)"
@@ -357,7 +361,7 @@ jq -s \
   --arg commit "$(git rev-parse --short HEAD 2>/dev/null || echo none)" \
   --arg cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
   --argjson cores "$(nproc)" --argjson load_before "$LOAD_BEFORE" \
-  --argjson l1 "$L1_US" --argjson slo "$SLO_MS" --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
+  --argjson l1 "$L1_US" --argjson profile "$PROFILE_JSON" --argjson slo "$SLO_MS" --argjson capacity "$CAPACITY" --arg capacity_source "$CAPACITY_SOURCE" \
   --argjson duration "$DURATION" --argjson warmup "$WARMUP" --argjson seed "$SEED" --argjson repeats "$REPEATS" \
   --arg loads "$LOADS" \
   --arg model "$MODEL" --arg shape "$SHAPE" --argjson request_kb "$REQUEST_KB" \
@@ -369,6 +373,7 @@ jq -s \
       instances: "one CPU instance of \($threads) LibTorch thread(s) per copy",
       batching: {max_batch_size: $max_batch, fixed_delay_us: [500, 1000, 2000, 4000]},
       l1_p50_us: $l1,
+      latency_profile_ms: $profile,
       slo_ms: $slo, slo_source: (if $l1 == null then "--slo-ms" else "4 x L1 (closed loop, concurrency 1, mode none)" end),
       capacity_per_s: $capacity, capacity_source: $capacity_source,
       loads: ($loads | split(",") | map(tonumber)),
