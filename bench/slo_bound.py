@@ -202,13 +202,20 @@ def main(argv=None):
         path = args.sweep_json or "bench/results/slo_sweep.json"
         try:
             latency_ms, slo_ms, capacity = read_sweep(path)
-        except (OSError, ValueError, KeyError) as error:
+        except (OSError, ValueError) as error:
             raise SystemExit(f"slo_bound.py: {error}")
+        except KeyError as error:
+            raise SystemExit(f"slo_bound.py: {path} is not a sweep's JSON: it lacks {error}")
         slo_ms = args.slo_ms or slo_ms
         capacity = args.capacity or capacity
         source = path
     loads = parse_floats(args.loads, "--loads")
-    jitters = [float(value) for value in args.jitter.split(",")]
+    try:
+        jitters = [float(value) for value in args.jitter.split(",")]
+    except ValueError:
+        raise SystemExit(f"slo_bound.py: --jitter: expected comma-separated numbers such as 0,0.1, got '{args.jitter}'")
+    if any(not 0 <= value < 1 for value in jitters):
+        raise SystemExit(f"slo_bound.py: --jitter: each value is a fraction from 0 to below 1, got '{args.jitter}'")
     policies = {"greedy": greedy, "lookahead": make_lookahead(args.horizon_ms)}
     chosen = [name.strip() for name in args.policies.split(",")]
     for name in chosen:

@@ -108,6 +108,9 @@ class CommandLineTest(unittest.TestCase):
         with self.assertRaises(SystemExit) as raised:
             self.run_main(["--latency-ms", "5", "--policies", "oracle"])
         self.assertIn("unknown policy 'oracle'", str(raised.exception))
+        with self.assertRaises(SystemExit) as raised:
+            self.run_main(["--latency-ms", "5", "--jitter", "1.5"])
+        self.assertIn("--jitter", str(raised.exception))
 
 
 if __name__ == "__main__":
