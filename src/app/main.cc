@@ -1,8 +1,10 @@
 // edgeserve: loads the model repository and serves it over the Open Inference
 // Protocol until SIGTERM or SIGINT, then finishes the requests in flight.
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -65,6 +67,15 @@ constexpr int kExitUsage = 64;
 // gives up on the requests still running.
 constexpr std::chrono::seconds kShutdownGrace(2);
 
+// The cores this process may run on: a container's or a systemd unit's CPU
+// set, not every core of the host.
+int UsableCores() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) return std::max(1, CPU_COUNT(&allowed));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 bool ParseCommandLine(int argc, char** argv, CommandLine* line, int* exit_code) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -126,9 +137,7 @@ absl::StatusOr<DaemonConfig> ResolveConfig(const CommandLine& line) {
     }
     config.log_format = line.log_format == "json" ? core::LogFormat::kJson : core::LogFormat::kText;
   }
-  if (config.intra_op_threads == 0) {
-    config.intra_op_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
+  if (config.intra_op_threads == 0) config.intra_op_threads = UsableCores();
   return config;
 }
 
@@ -216,6 +225,7 @@ int Run(int argc, char** argv) {
   repository_options.limits.max_batch_size = config->max_batch_size;
   repository_options.limits.max_queue_size = config->max_queue_size;
   repository_options.intra_op_threads = config->intra_op_threads;
+  repository_options.cpu_cores = UsableCores();
   repository_options.devices = *devices;
   repository_options.npu_name = config->npu_name;
   repository_options.health_retry_interval = std::chrono::milliseconds(config->health_retry_interval_ms);

@@ -78,6 +78,13 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
     const hal::GroupRequest request{group.kind, group.devices};
     const hal::GroupPlan plan = hal::PlanGroup(request, model->config.placement, options.devices);
     spec.intra_op_threads = group.threads > 0 ? group.threads : options.intra_op_threads;
+    // Several single-thread instances outserve one instance spread over every
+    // core once more than one request is in flight, because an OpenMP team
+    // stalls whenever gRPC's threads take one of its cores (BENCHMARKS.md).
+    auto instances_per_device = [&](hal::DeviceKind kind) {
+      if (group.count > 0) return group.count;
+      return kind == hal::DeviceKind::kCpu ? std::max(1, options.cpu_cores / spec.intra_op_threads) : 1;
+    };
     std::vector<std::string> passed_over = plan.passed_over;
     bool placed = false;
     for (const hal::PlacementOption& option : plan.options) {
@@ -90,7 +97,7 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
       spec.device_kind = option.kind;
       for (int device_index : option.device_indices) {
         spec.device_index = device_index;
-        for (int i = 0; i < group.count && failure.ok(); ++i) {
+        for (int i = 0; i < instances_per_device(option.kind) && failure.ok(); ++i) {
           absl::StatusOr<std::unique_ptr<hal::Executor>> executor = hal::LoadTorchExecutor(spec, &report);
           if (!executor.ok()) {
             failure = executor.status();
@@ -122,6 +129,7 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
                                                      fallback});
         executors.push_back(std::move(loaded[i]));
       }
+      model->config.instance_groups[group_index].count = instances_per_device(option.kind);
       layout.push_back(absl::StrFormat("%d x %s with %d thread%s", loaded_on.size(), hal::KindName(option.kind),
                                        spec.intra_op_threads, spec.intra_op_threads == 1 ? "" : "s"));
       placed = true;

@@ -1,5 +1,6 @@
 // Instance groups: a model's requests spread over several instances, each on
 // its own worker with its own thread count.
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,6 +70,35 @@ TEST(InstancesTest, TwoInstancesServeTwoRequestsAtOnce) {
   ASSERT_EQ(serial.inference_stats().success().count(), 2u);
   EXPECT_GT(serial.inference_stats().queue().ns(), serial.inference_stats().compute_infer().ns() / 4)
       << "the second request waits for the first";
+}
+
+// With the built-in defaults (threads.intra_op 1), a group without a count
+// gets one single-thread CPU instance per core the daemon may use, and
+// ModelConfig reports that count as Triton would.
+TEST(InstancesTest, AGroupWithoutACountFillsTheCoresWithSingleThreadInstances) {
+  DaemonProcess daemon({"--model-repository", SpinRepository("[{kind: AUTO}]")});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  cpu_set_t allowed;  // the daemon inherits this process's CPU set
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  const int cores = CPU_COUNT(&allowed);
+
+  inference::ModelMetadataRequest metadata_request;
+  metadata_request.set_name("spin");
+  inference::ModelMetadataResponse metadata;
+  ASSERT_TRUE(daemon.NewStub()->ModelMetadata(ContextWithDeadline().get(), metadata_request, &metadata).ok());
+  ASSERT_EQ(metadata.edgeserve_instances_size(), cores);
+  for (const auto& instance : metadata.edgeserve_instances()) {
+    EXPECT_EQ(instance.kind(), "CPU");
+    EXPECT_EQ(instance.threads(), 1);
+  }
+
+  inference::ModelConfigRequest config_request;
+  config_request.set_name("spin");
+  inference::ModelConfigResponse config;
+  ASSERT_TRUE(daemon.NewStub()->ModelConfig(ContextWithDeadline().get(), config_request, &config).ok());
+  ASSERT_EQ(config.config().instance_group_size(), 1);
+  EXPECT_EQ(config.config().instance_group(0).count(), cores);
 }
 
 }  // namespace

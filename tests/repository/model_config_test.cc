@@ -289,7 +289,7 @@ namespace {
 
 class InstanceGroupsTest : public ModelConfigTest {};
 
-TEST_F(InstanceGroupsTest, DefaultIsOneAutoInstanceWithTheDaemonsThreadsPreferringCudaThenNpuThenCpu) {
+TEST_F(InstanceGroupsTest, DefaultIsOneAutoGroupWithTheDaemonsThreadsAndNoCountPreferringCudaThenNpuThenCpu) {
   absl::StatusOr<ModelConfig> config = Load(kValidConfig);
   ASSERT_TRUE(config.ok()) << config.status();
   ASSERT_EQ(config->instance_groups.size(), 1u);
@@ -297,7 +297,7 @@ TEST_F(InstanceGroupsTest, DefaultIsOneAutoInstanceWithTheDaemonsThreadsPreferri
   EXPECT_THAT(config->placement, ElementsAre(hal::DeviceKind::kCuda, hal::DeviceKind::kNpu, hal::DeviceKind::kCpu));
   EXPECT_FALSE(config->placement_configured);
   EXPECT_EQ(config->precision, hal::Precision::kFp32);
-  EXPECT_EQ(config->instance_groups[0].count, 1);
+  EXPECT_EQ(config->instance_groups[0].count, 0);  // settled at load: fill the cores, or one per device
   EXPECT_EQ(config->instance_groups[0].threads, 0);
 }
 

@@ -219,6 +219,36 @@ TEST(ModelRepositoryTest, VersionsAreOrderedByNumberAndOtherEntriesIgnored) {
   EXPECT_TRUE((*repository)->AllReady());
 }
 
+TEST(ModelRepositoryTest, ACpuGroupWithoutACountFillsTheCoresAndAnExplicitCountIsKept) {
+  test_util::ScratchDir dir;
+  const std::string model_file = TestModel("identity/1/model.pt");
+  const std::string config =
+      "platform: torchscript\nmax_batch_size: 8\n"
+      "inputs: [{name: INPUT0, datatype: FP32, shape: [16]}]\n"
+      "outputs: [{name: OUTPUT0, datatype: FP32, shape: [16]}]\n";
+  dir.CopyFile(model_file, "fills/1/model.pt");
+  dir.WriteFile("fills/config.yaml", config + "instance_groups: [{kind: CPU}]\n");
+  dir.CopyFile(model_file, "two_threads/1/model.pt");
+  dir.WriteFile("two_threads/config.yaml", config + "instance_groups: [{kind: CPU, threads: 2}]\n");
+  dir.CopyFile(model_file, "counted/1/model.pt");
+  dir.WriteFile("counted/config.yaml", config + "instance_groups: [{kind: CPU, count: 1}]\n");
+  RepositoryOptions options;
+  options.root = dir.path();
+  options.intra_op_threads = 1;
+  options.cpu_cores = 3;
+  absl::StatusOr<std::unique_ptr<ModelRepository>> repository = ModelRepository::Load(options);
+  ASSERT_TRUE(repository.ok()) << repository.status();
+  const std::pair<std::string, size_t> expected[] = {{"fills", 3}, {"two_threads", 1}, {"counted", 1}};
+  for (const auto& [name, instances] : expected) {
+    std::shared_ptr<const LoadedModel> model = (*repository)->Find(name);
+    ASSERT_NE(model, nullptr) << name;
+    ASSERT_EQ(model->state, ModelState::kReady) << name << ": " << model->reason;
+    EXPECT_EQ(model->instances.size(), instances) << name;
+    // ModelConfig reports the count the load settled on.
+    EXPECT_EQ(model->config.instance_groups[0].count, static_cast<int>(instances)) << name;
+  }
+}
+
 TEST(ModelRepositoryTest, ConfigAndVersionProblemsMakeModelsUnavailable) {
   test_util::ScratchDir dir;
   dir.CopyFile(TestModel("identity/1/model.pt"), "no_config/1/model.pt");

@@ -117,6 +117,8 @@ TEST(ModelConfigResponseTest, ModeNoneHasNoDynamicBatching) {
 
 TEST(ModelConfigResponseTest, InstanceGroupsMapToTritonsKinds) {
   repository::ModelConfig config = ClassifierConfig();
+  repository::InstanceGroup automatic;
+  automatic.count = 1;  // as the load settles it
   repository::InstanceGroup cpu;
   cpu.kind = hal::DeviceKind::kCpu;
   cpu.count = 2;
@@ -125,7 +127,7 @@ TEST(ModelConfigResponseTest, InstanceGroupsMapToTritonsKinds) {
   cuda.devices = {0, 1};
   repository::InstanceGroup npu;
   npu.kind = hal::DeviceKind::kNpu;
-  config.instance_groups = {repository::InstanceGroup{}, cpu, cuda, npu};
+  config.instance_groups = {automatic, cpu, cuda, npu};
   config.placement = {hal::DeviceKind::kNpu, hal::DeviceKind::kCpu};
   inference::ModelConfig message;
   FillModelConfig(config, &message);

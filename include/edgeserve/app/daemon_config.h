@@ -25,7 +25,7 @@ struct DaemonConfig {
   int64_t max_batch_size = 64;  // ceiling on any model's max_batch_size
   int max_queue_size = 1024;    // requests waiting per model before RESOURCE_EXHAUSTED
   // threads:
-  int intra_op_threads = 0;  // LibTorch threads per model instance; 0 = every core
+  int intra_op_threads = 1;  // LibTorch threads per model instance; 0 = every core
   int inter_op_threads = 1;
   // devices.npu: the vendor's LibTorch extension that registers the NPU
   // under PrivateUse1; empty = no NPU.

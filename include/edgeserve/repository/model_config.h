@@ -24,7 +24,9 @@ enum class Optimization {
 struct InstanceGroup {
   // None: AUTO, the first kind of the model's placement that this box has.
   std::optional<hal::DeviceKind> kind;
-  int count = 1;  // on the CPU in all; on CUDA and NPU per device
+  // On the CPU in all; on CUDA and NPU per device. 0 (unset): on the CPU,
+  // enough instances of `threads` to fill the cores; elsewhere one.
+  int count = 0;
   std::vector<int> devices;  // CUDA or NPU indices; empty: every device of the kind
   int threads = 0;  // LibTorch intra-op threads per instance; 0 = the daemon's threads.intra_op
 };

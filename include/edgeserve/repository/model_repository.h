@@ -53,6 +53,7 @@ struct RepositoryOptions {
   std::string root;
   ModelConfigLimits limits;
   int intra_op_threads = 1;
+  int cpu_cores = 1;  // what CPU groups without a count fill
   // What instance groups can be placed on; the daemon passes what discovery
   // found. The default, the CPU alone, suits tests.
   hal::DeviceInventory devices{{hal::Device{}}, {}};
