@@ -25,6 +25,9 @@ std::string MakeTempDir(const std::string& prefix);
 void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);
 
+// The cores in this process's CPU set, which a daemon it starts inherits.
+int UsableCores();
+
 class DaemonProcess {
  public:
   // Starts `EDGESERVE_BINARY args... --address 127.0.0.1:PORT` (unless `args`

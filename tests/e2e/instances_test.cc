@@ -1,6 +1,5 @@
 // Instance groups: a model's requests spread over several instances, each on
 // its own worker with its own thread count.
-#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,10 +77,7 @@ TEST(InstancesTest, TwoInstancesServeTwoRequestsAtOnce) {
 TEST(InstancesTest, AGroupWithoutACountFillsTheCoresWithSingleThreadInstances) {
   DaemonProcess daemon({"--model-repository", SpinRepository("[{kind: AUTO}]")});
   ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
-  cpu_set_t allowed;  // the daemon inherits this process's CPU set
-  CPU_ZERO(&allowed);
-  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
-  const int cores = CPU_COUNT(&allowed);
+  const int cores = UsableCores();
 
   inference::ModelMetadataRequest metadata_request;
   metadata_request.set_name("spin");
