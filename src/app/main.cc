@@ -1,7 +1,6 @@
 // edgeserve: loads the model repository and serves it over the Open Inference
 // Protocol until SIGTERM or SIGINT, then finishes the requests in flight.
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -22,6 +21,7 @@
 #include "edgeserve/core/logging.h"
 #include "edgeserve/core/memory_allocator.h"
 #include "edgeserve/hal/accelerators.h"
+#include "edgeserve/hal/cpu_budget.h"
 #include "edgeserve/hal/device.h"
 #include "edgeserve/hal/torch_runtime.h"
 #include "edgeserve/repository/model_config.h"
@@ -66,15 +66,6 @@ constexpr int kExitUsage = 64;
 // How long past server.shutdown_timeout_s a stop may take before the daemon
 // gives up on the requests still running.
 constexpr std::chrono::seconds kShutdownGrace(2);
-
-// The cores this process may run on: a container's or a systemd unit's CPU
-// set, not every core of the host.
-int UsableCores() {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0) return std::max(1, CPU_COUNT(&allowed));
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
 
 bool ParseCommandLine(int argc, char** argv, CommandLine* line, int* exit_code) {
   for (int i = 1; i < argc; ++i) {
@@ -137,7 +128,7 @@ absl::StatusOr<DaemonConfig> ResolveConfig(const CommandLine& line) {
     }
     config.log_format = line.log_format == "json" ? core::LogFormat::kJson : core::LogFormat::kText;
   }
-  if (config.intra_op_threads == 0) config.intra_op_threads = UsableCores();
+  if (config.intra_op_threads == 0) config.intra_op_threads = hal::DiscoverCpuBudget().Cores();
   return config;
 }
 
@@ -216,6 +207,8 @@ int Run(int argc, char** argv) {
       "inter-op",
       EDGESERVE_VERSION, hal::TorchVersion(), grpc::Version(), core::MemoryAllocatorName(), config->intra_op_threads,
       config->inter_op_threads);
+  const hal::CpuBudget cpu_budget = hal::DiscoverCpuBudget();
+  logger->info("CPU budget: {}", cpu_budget.Describe());
   for (const hal::Device& device : devices->devices) logger->info("device {}", hal::DescribeDevice(device));
   for (const auto& [kind, reason] : devices->absent_reasons) logger->info("no {}: {}", hal::KindName(kind), reason);
   hal::ConfigureTorchRuntime(config->inter_op_threads);
@@ -225,7 +218,7 @@ int Run(int argc, char** argv) {
   repository_options.limits.max_batch_size = config->max_batch_size;
   repository_options.limits.max_queue_size = config->max_queue_size;
   repository_options.intra_op_threads = config->intra_op_threads;
-  repository_options.cpu_cores = UsableCores();
+  repository_options.cpu_cores = cpu_budget.Cores();
   repository_options.devices = *devices;
   repository_options.npu_name = config->npu_name;
   repository_options.health_retry_interval = std::chrono::milliseconds(config->health_retry_interval_ms);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -12,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "edgeserve/hal/cpu_budget.h"
 
 namespace edgeserve::hal {
 namespace {
@@ -130,7 +130,7 @@ absl::StatusOr<Device> DiscoverCpu() {
   if (!cpuinfo.ok()) return cpuinfo.status();
   absl::StatusOr<std::string> meminfo = ReadWhole("/proc/meminfo");
   if (!meminfo.ok()) return meminfo.status();
-  return DescribeCpu(*cpuinfo, *meminfo, std::max(1u, std::thread::hardware_concurrency()));
+  return DescribeCpu(*cpuinfo, *meminfo, static_cast<unsigned>(DiscoverCpuBudget().Cores()));
 }
 
 std::string DescribeDevice(const Device& device) {

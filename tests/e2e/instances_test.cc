@@ -3,7 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <future>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -48,6 +52,57 @@ inference::ModelStatistics RunConcurrently(const DaemonProcess& daemon, int coun
   EXPECT_TRUE(daemon.NewStub()->ModelStatistics(ContextWithDeadline().get(), stats_request, &stats).ok());
   return stats.model_stats(0);
 }
+
+// A cgroup v1 CPU quota that this test process enters, so that a daemon it
+// starts inherits the limit, as a container under a Kubernetes CPU limit does.
+// Made under the cpu controller's mount, which needs root.
+class CpuQuotaCgroup {
+ public:
+  explicit CpuQuotaCgroup(int quota_us, int period_us = 100000) {
+    std::ifstream membership("/proc/self/cgroup");
+    for (std::string line; std::getline(membership, line);) {
+      const size_t first = line.find(':');
+      const size_t second = line.find(':', first + 1);
+      if (first == std::string::npos || second == std::string::npos) continue;
+      const std::string controllers = "," + line.substr(first + 1, second - first - 1) + ",";
+      if (controllers.find(",cpu,") != std::string::npos) home_ = line.substr(second + 1);
+    }
+    if (home_.empty() || access((kMount + std::string("/cpu.cfs_quota_us")).c_str(), F_OK) != 0) {
+      why_not_ = "no cgroup v1 cpu controller at " + std::string(kMount);
+      return;
+    }
+    dir_ = std::string(kMount) + "/edgeserve-e2e-" + std::to_string(getpid());
+    if (mkdir(dir_.c_str(), 0755) != 0) {
+      why_not_ = "cannot make " + dir_ + ": " + std::strerror(errno);
+      dir_.clear();
+      return;
+    }
+    WriteFile(dir_ + "/cpu.cfs_period_us", std::to_string(period_us));
+    WriteFile(dir_ + "/cpu.cfs_quota_us", std::to_string(quota_us));
+    WriteFile(dir_ + "/cgroup.procs", std::to_string(getpid()));
+  }
+  ~CpuQuotaCgroup() {
+    Leave();
+    if (!dir_.empty()) rmdir(dir_.c_str());
+  }
+
+  // Why the cgroup could not be made; empty when the process is in it.
+  const std::string& why_not() const { return why_not_; }
+
+  // Moves this process back where it was; children started since stay.
+  void Leave() {
+    if (dir_.empty() || left_) return;
+    WriteFile(std::string(kMount) + (home_ == "/" ? "" : home_) + "/cgroup.procs", std::to_string(getpid()));
+    left_ = true;
+  }
+
+ private:
+  static constexpr char kMount[] = "/sys/fs/cgroup/cpu";
+  std::string home_;
+  std::string dir_;
+  std::string why_not_;
+  bool left_ = false;
+};
 
 // With two single-threaded instances two requests run side by side, so
 // neither waits in the queue for the other; with one instance the second
@@ -95,6 +150,29 @@ TEST(InstancesTest, AGroupWithoutACountFillsTheCoresWithSingleThreadInstances) {
   ASSERT_TRUE(daemon.NewStub()->ModelConfig(ContextWithDeadline().get(), config_request, &config).ok());
   ASSERT_EQ(config.config().instance_group_size(), 1);
   EXPECT_EQ(config.config().instance_group(0).count(), cores);
+}
+
+// Under a CPU limit of one core (a cgroup quota, not a CPU set), a group
+// without a count gets one instance, not one per visible core, and the daemon
+// says why in its log.
+TEST(InstancesTest, ACgroupCpuQuotaLimitsTheInstancesThatFillTheCores) {
+  CpuQuotaCgroup one_core(100000);
+  if (!one_core.why_not().empty()) GTEST_SKIP() << one_core.why_not();
+  // Destroyed before `one_core`, which can go only once the daemon has left.
+  DaemonProcess daemon({"--model-repository", SpinRepository("[{kind: AUTO}]")});
+  one_core.Leave();
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("CPU budget: 1 core (CPU set of " + std::to_string(UsableCores()) +
+                              ", cgroup quota 1.00 cores)"),
+            std::string::npos)
+      << daemon.Log();
+
+  inference::ModelConfigRequest config_request;
+  config_request.set_name("spin");
+  inference::ModelConfigResponse config;
+  ASSERT_TRUE(daemon.NewStub()->ModelConfig(ContextWithDeadline().get(), config_request, &config).ok());
+  ASSERT_EQ(config.config().instance_group_size(), 1);
+  EXPECT_EQ(config.config().instance_group(0).count(), 1);
 }
 
 }  // namespace
