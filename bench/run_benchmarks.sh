@@ -72,11 +72,12 @@ for file in "$MODEL_FILE" "$MLP_FILE" "$MLP_INT8_FILE"; do
     echo "run_benchmarks.sh: no $file; make it with /usr/bin/python3 models/make_examples.py" >&2; exit 1; }
 done
 
-# The daemon's LibTorch threads per instance (threads: intra_op:), where 0
-# means every core; the torch loop must use as many to be a fair baseline.
+# The daemon's LibTorch threads per instance (threads: intra_op:, 1 when the
+# config leaves it out), where 0 means every core; the torch loop must use as
+# many to be a fair baseline.
 INTRA_OP="$(awk '/^threads:/ { inside = 1; next } /^[^[:space:]#]/ { inside = 0 }
                  inside && $1 == "intra_op:" { print $2; exit }' "$CONFIG")"
-INTRA_OP="${INTRA_OP:-2}"
+INTRA_OP="${INTRA_OP:-1}"
 if [[ "$INTRA_OP" == 0 ]]; then INTRA_OP="$(nproc)"; fi
 
 # Other work on the box skews every number here (LibTorch's threads suffer
