@@ -95,6 +95,14 @@ std::shared_ptr<spdlog::logger> Logger(const std::string& module) {
   return logger;
 }
 
+std::string ClipForDisplay(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  const size_t tail = max_bytes / 3;
+  const size_t head = max_bytes - tail;
+  return absl::StrCat(text.substr(0, head), " [... ", text.size() - head - tail, " bytes left out ...] ",
+                      text.substr(text.size() - tail));
+}
+
 bool LogThrottle::Admit(uint64_t* suppressed) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mutex_);

@@ -99,8 +99,9 @@ void ModelScheduler::Reject(std::vector<Rejection> rejected, bool on_arrival) {
     if (rejection.status.code() != absl::StatusCode::kUnavailable) {
       if (uint64_t suppressed = 0; rejection_log_.Admit(&suppressed)) {
         logger_->info("model '{}' request '{}' not run: {}{}", options_.model_name,
-                                        rejection.entry.request->id, rejection.status.message(),
-                                        SuppressedNote(suppressed));
+                      core::ClipForDisplay(rejection.entry.request->id, core::kMaxLoggedIdBytes),
+                      core::ClipForDisplay(rejection.status.message(), core::kMaxLoggedMessageBytes),
+                      SuppressedNote(suppressed));
       }
     }
     rejection.entry.done(std::move(rejection.status));
@@ -355,9 +356,11 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
     }
   }
   if (uint64_t suppressed = 0; failure_log_.Admit(&suppressed)) {
-    logger_->warn("model '{}' request '{}'{}: {}{}", options_.model_name, batch.front().request->id,
-                                    alone ? "" : absl::StrCat(" and ", batch.size() - 1, " batched with it"),
-                                    outputs.status().message(), SuppressedNote(suppressed));
+    logger_->warn("model '{}' request '{}'{}: {}{}", options_.model_name,
+                  core::ClipForDisplay(batch.front().request->id, core::kMaxLoggedIdBytes),
+                  alone ? "" : absl::StrCat(" and ", batch.size() - 1, " batched with it"),
+                  core::ClipForDisplay(outputs.status().message(), core::kMaxLoggedMessageBytes),
+                  SuppressedNote(suppressed));
   }
   for (QueuedRequest& entry : batch) entry.done(outputs.status());
 }
@@ -388,8 +391,9 @@ void ModelScheduler::LeaveRotation(size_t instance, std::vector<QueuedRequest> b
   const std::string device = executors_[instance]->DeviceName();
   const std::string error = absl::StrCat("instance ", instance, " on ", device, " failed its health check: ",
                                          health.message());
-  logger_->error("model '{}': {}; it leaves the rotation (request '{}' failed with: {})",
-                                   options_.model_name, error, batch.front().request->id, execution.message());
+  logger_->error("model '{}': {}; it leaves the rotation (request '{}' failed with: {})", options_.model_name, error,
+                 core::ClipForDisplay(batch.front().request->id, core::kMaxLoggedIdBytes),
+                 core::ClipForDisplay(execution.message(), core::kMaxLoggedMessageBytes));
   std::vector<QueuedRequest> failed;
   {
     std::lock_guard<std::mutex> lock(mutex_);

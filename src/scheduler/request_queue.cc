@@ -94,8 +94,9 @@ absl::Status RequestQueue::Admit(QueuedRequest& entry, TimePoint now) {
   entry.delayed = false;
   entry.level = 0;
   if (levels_.size() > 1) {
-    const int64_t priority = request.priority == 0 ? config_.default_priority : request.priority;
-    entry.level = static_cast<int>(std::clamp<int64_t>(priority, 1, static_cast<int64_t>(levels_.size())) - 1);
+    const uint64_t priority =
+        request.priority == 0 ? static_cast<uint64_t>(config_.default_priority) : request.priority;
+    entry.level = static_cast<int>(std::clamp<uint64_t>(priority, 1, levels_.size()) - 1);
   }
   // Under timeout_action delay only the client's deadline is binding.
   const TimePoint binding =

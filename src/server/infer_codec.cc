@@ -35,6 +35,23 @@ absl::Status ConvertValues(const Values& values, absl::string_view input, absl::
   return absl::OkStatus();
 }
 
+// The typed contents field that carries `type`; empty for FP16, which has none.
+absl::string_view ContentsFieldOf(core::DataType type) {
+  switch (type) {
+    case core::DataType::kBool: return "bool_contents";
+    case core::DataType::kUint8: return "uint_contents";
+    case core::DataType::kInt8:
+    case core::DataType::kInt16:
+    case core::DataType::kInt32: return "int_contents";
+    case core::DataType::kInt64: return "int64_contents";
+    case core::DataType::kFp32: return "fp32_contents";
+    case core::DataType::kFp64: return "fp64_contents";
+    case core::DataType::kBytes: return "bytes_contents";
+    case core::DataType::kFp16: break;
+  }
+  return "";
+}
+
 // The typed field that carries `type`, its length, and the conversion.
 absl::Status ConvertContents(const InferTensorContents& contents, core::DataType type, absl::string_view input,
                              int64_t expected_count, std::string* out) {
@@ -45,6 +62,20 @@ absl::Status ConvertContents(const InferTensorContents& contents, core::DataType
     }
     return absl::OkStatus();
   };
+  // Values in any other field would be dropped without a word.
+  const std::pair<absl::string_view, int> fields[] = {
+      {"bool_contents", contents.bool_contents_size()},   {"int_contents", contents.int_contents_size()},
+      {"int64_contents", contents.int64_contents_size()}, {"uint_contents", contents.uint_contents_size()},
+      {"uint64_contents", contents.uint64_contents_size()}, {"fp32_contents", contents.fp32_contents_size()},
+      {"fp64_contents", contents.fp64_contents_size()},   {"bytes_contents", contents.bytes_contents_size()}};
+  const absl::string_view carrier = ContentsFieldOf(type);
+  for (const auto& [field, size] : fields) {
+    if (size > 0 && !carrier.empty() && field != carrier) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input, "': contents.", field, " has ", size,
+                                                     " values, but ", core::DataTypeName(type),
+                                                     " values go in contents.", carrier));
+    }
+  }
   absl::Status status;
   switch (type) {
     case core::DataType::kBool:
@@ -93,23 +124,23 @@ absl::Status DecodeSchedulingParameters(const inference::ModelInferRequest& mess
     auto found = message.parameters().find(name);
     if (found == message.parameters().end()) continue;
     const inference::InferParameter& parameter = found->second;
-    int64_t value = 0;
+    uint64_t value = 0;
     if (parameter.parameter_choice_case() == inference::InferParameter::kInt64Param) {
-      value = parameter.int64_param();
+      if (parameter.int64_param() < 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("parameter '", name, "': must be 0 or more, got ", parameter.int64_param()));
+      }
+      value = static_cast<uint64_t>(parameter.int64_param());
     } else if (parameter.parameter_choice_case() == inference::InferParameter::kUint64Param) {
-      value = parameter.uint64_param() > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
-                                                                           : static_cast<int64_t>(parameter.uint64_param());
+      value = parameter.uint64_param();
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("parameter '", name, "': expected an integer in int64_param or uint64_param"));
     }
-    if (value < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("parameter '", name, "': must be 0 or more, got ", value));
-    }
     if (std::string_view(name) == "priority") {
       request->priority = value;
     } else if (value > 0) {
-      request->timeout = std::chrono::microseconds(std::min(value, kLongestTimeoutUs));
+      request->timeout = std::chrono::microseconds(std::min(value, static_cast<uint64_t>(kLongestTimeoutUs)));
     }
   }
   return absl::OkStatus();
@@ -125,6 +156,8 @@ bool IsSet(const inference::InferParameter& parameter) {
       return parameter.uint64_param() != 0;
     case inference::InferParameter::kStringParam:
       return !parameter.string_param().empty();
+    case inference::InferParameter::kDoubleParam:
+      return parameter.double_param() != 0;
     default:
       return false;
   }

@@ -26,6 +26,7 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, const 
 // version that is not the one served.
 absl::StatusOr<std::shared_ptr<const LoadedModel>> ResolveModel(const repository::ModelRepository& repository,
                                                                 const std::string& name, const std::string& version) {
+  if (name.empty()) return absl::NotFoundError("the request names no model: its model name is empty");
   std::shared_ptr<const LoadedModel> model = repository.Find(name);
   if (!model) return absl::NotFoundError(absl::StrCat("model '", name, "' not found in the repository"));
   if (!version.empty() && version != model->version) {
@@ -220,8 +221,10 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
   if (!status.ok()) {
     static core::LogThrottle throttle(10);
     if (uint64_t suppressed = 0; throttle.Admit(&suppressed)) {
-      core::Logger("server")->warn("model '{}' request '{}' rejected: {}{}", call->model->name, request->id(),
-                                   status.message(), SuppressedNote(suppressed));
+      core::Logger("server")->warn("model '{}' request '{}' rejected: {}{}", call->model->name,
+                                   core::ClipForDisplay(request->id(), core::kMaxLoggedIdBytes),
+                                   core::ClipForDisplay(status.message(), core::kMaxLoggedMessageBytes),
+                                   SuppressedNote(suppressed));
     }
     call->model->statistics->RecordFailure(NanosSince(received));
     call->reactor->Finish(ToGrpcStatus(status));

@@ -95,7 +95,7 @@ absl::Status ValidateRequest(const repository::ModelConfig& config, core::Infere
 
   // A model with one level ignores `priority`, as Triton does without priority levels.
   const int levels = config.batching.priority_levels;
-  if (levels > 1 && request->priority > levels) {
+  if (levels > 1 && request->priority > static_cast<uint64_t>(levels)) {
     return absl::InvalidArgumentError(absl::StrCat("parameter 'priority': ", request->priority, " is outside 0 to ",
                                                    levels, "; model '", config.name, "' has ", levels,
                                                    " priority levels (1 is the highest, 0 the default)"));

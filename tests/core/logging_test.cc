@@ -131,5 +131,11 @@ TEST(LogThrottleTest, AdmitsUpToTheLimitPerSecondAndCountsTheRest) {
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(throttle.Admit(&suppressed));
 }
 
+TEST(ClipForDisplayTest, ShortTextIsKeptAndLongTextKeepsHeadAndTail) {
+  EXPECT_EQ(ClipForDisplay("request-7", 16), "request-7");
+  EXPECT_EQ(ClipForDisplay("0123456789", 10), "0123456789");
+  EXPECT_EQ(ClipForDisplay("0123456789abcdefghij", 9), "012345 [... 11 bytes left out ...] hij");
+}
+
 }  // namespace
 }  // namespace edgeserve::core

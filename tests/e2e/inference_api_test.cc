@@ -447,6 +447,20 @@ TEST_F(InferenceApiTest, BadInputsGetPreciseErrorsAndTheDaemonKeepsServing) {
        "model 'nope' not found"},
       {"unknown version", [](ModelInferRequest* r) { r->set_model_version("7"); }, grpc::StatusCode::NOT_FOUND,
        "version '7' is not loaded"},
+      {"empty model name", [](ModelInferRequest* r) { r->set_model_name(""); }, grpc::StatusCode::NOT_FOUND,
+       "the request names no model: its model name is empty"},
+      // Quoted whole, the name would not fit the 8 KB of trailers that gRPC
+      // clients accept, and this client would see RESOURCE_EXHAUSTED.
+      {"1 MB model name", [](ModelInferRequest* r) { r->set_model_name(std::string(1 << 20, 'x')); },
+       grpc::StatusCode::NOT_FOUND, "bytes left out ...] xxx"},
+      {"values in a second typed field",
+       [](ModelInferRequest* r) {
+         r->clear_raw_input_contents();
+         for (int i = 0; i < 16; ++i) r->mutable_inputs(0)->mutable_contents()->add_fp32_contents(1.0f);
+         r->mutable_inputs(0)->mutable_contents()->add_int_contents(1);
+       },
+       grpc::StatusCode::INVALID_ARGUMENT,
+       "input 'INPUT0': contents.int_contents has 1 values, but FP32 values go in contents.fp32_contents"},
       {"wrong datatype", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_datatype("INT32"); },
        grpc::StatusCode::INVALID_ARGUMENT, "input 'INPUT0': expected datatype FP32, got INT32"},
       {"unknown datatype", [](ModelInferRequest* r) { r->mutable_inputs(0)->set_datatype("FP33"); },
@@ -496,6 +510,9 @@ TEST_F(InferenceApiTest, BadInputsGetPreciseErrorsAndTheDaemonKeepsServing) {
        grpc::StatusCode::UNIMPLEMENTED, "input 'INPUT0': parameter 'shared_memory_region': shared memory is not supported"},
       {"Triton's sequence", [](ModelInferRequest* r) { (*r->mutable_parameters())["sequence_id"].set_uint64_param(7); },
        grpc::StatusCode::UNIMPLEMENTED, "parameter 'sequence_id': sequence batching is not supported"},
+      {"Triton's sequence, as a double",
+       [](ModelInferRequest* r) { (*r->mutable_parameters())["sequence_id"].set_double_param(7.0); },
+       grpc::StatusCode::UNIMPLEMENTED, "parameter 'sequence_id': sequence batching is not supported"},
   };
   for (const BadInputCase& bad : cases) {
     ModelInferRequest request = IdentityRequest(good, 1);
@@ -533,6 +550,16 @@ TEST_F(InferenceApiTest, AFloodOfBadRequestsDoesNotFloodTheLog) {
   const std::string log = daemon_->Log();
   EXPECT_NE(log.find("request 'flood-last' rejected"), std::string::npos) << log;
   EXPECT_NE(log.find("similar lines suppressed"), std::string::npos);
+
+  // A line keeps a bounded part of a long id: ten lines a second of 1 MB ids
+  // would otherwise write 10 MB a second to the journal.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  request.set_id("long-" + std::string(1 << 20, 'y'));
+  ASSERT_EQ(Infer(request, &response).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string after = daemon_->Log();
+  EXPECT_NE(after.find("request 'long-yyy"), std::string::npos);
+  EXPECT_NE(after.find("bytes left out"), std::string::npos);
+  EXPECT_LT(after.size() - log.size(), 16u << 10);
 }
 
 TEST_F(InferenceApiTest, OversizedRequestIsRejectedAndTheDaemonKeepsServing) {

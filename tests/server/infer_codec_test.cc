@@ -98,6 +98,9 @@ TEST(DecodeInferRequestTest, TritonParametersThatChangeTheMeaningAreRefusedByNam
   inference::ModelInferRequest sequence = OneRawInput();
   (*sequence.mutable_parameters())["sequence_id"].set_uint64_param(42);
   EXPECT_THAT(UnimplementedError(sequence), HasSubstr("parameter 'sequence_id': sequence batching is not supported"));
+  inference::ModelInferRequest sequence_as_double = sequence;
+  (*sequence_as_double.mutable_parameters())["sequence_id"].set_double_param(42.0);
+  EXPECT_THAT(UnimplementedError(sequence_as_double), HasSubstr("parameter 'sequence_id'"));
 
   inference::ModelInferRequest start = OneRawInput();
   (*start.mutable_parameters())["sequence_start"].set_bool_param(true);
@@ -295,10 +298,18 @@ TEST(DecodeInferRequestTest, TypedValueCountMustMatchTheShape) {
   contents->add_fp32_contents(3);
   EXPECT_EQ(DecodeError(message), "input 'a': its shape needs 4 values in contents.fp32_contents, got 3");
 
-  // Values in a field other than the datatype's own do not count.
+  // Values in a field other than the datatype's own are refused, not dropped.
   inference::ModelInferRequest wrong_field;
   AddInput(&wrong_field, "u", "UINT8", {1})->mutable_contents()->add_int_contents(1);
-  EXPECT_EQ(DecodeError(wrong_field), "input 'u': its shape needs 1 values in contents.uint_contents, got 0");
+  EXPECT_EQ(DecodeError(wrong_field),
+            "input 'u': contents.int_contents has 1 values, but UINT8 values go in contents.uint_contents");
+  inference::ModelInferRequest extra_field;
+  auto* both = AddInput(&extra_field, "a", "FP32", {2})->mutable_contents();
+  both->add_fp32_contents(1);
+  both->add_fp32_contents(2);
+  both->add_int_contents(7);
+  EXPECT_EQ(DecodeError(extra_field),
+            "input 'a': contents.int_contents has 1 values, but FP32 values go in contents.fp32_contents");
 }
 
 TEST(DecodeInferRequestTest, Fp16HasNoTypedContents) {
@@ -389,7 +400,7 @@ TEST(DecodeInferRequestTest, PriorityAndTimeoutParametersAreReadAsTritonSendsThe
   (*message.mutable_parameters())["trace_tag"].set_string_param("ignored");
   core::InferenceRequest request;
   ASSERT_TRUE(DecodeInferRequest(message, &request).ok());
-  EXPECT_EQ(request.priority, 2);
+  EXPECT_EQ(request.priority, 2u);
   ASSERT_TRUE(request.timeout.has_value());
   EXPECT_EQ(request.timeout->count(), 1500);
 

@@ -260,6 +260,9 @@ TEST_F(RequestValidationTest, PriorityMustBeOneOfTheModelsLevels) {
             "parameter 'priority': 3 is outside 0 to 2; model 'm' has 2 priority levels (1 is the highest, 0 the default)");
   request.priority = 2;
   EXPECT_EQ(Error(config, request), "<valid>");
+  request.priority = UINT64_MAX;  // Triton's clients send priorities as uint64: the message quotes it as sent
+  EXPECT_EQ(Error(config, request), "parameter 'priority': 18446744073709551615 is outside 0 to 2; model 'm' has 2 "
+                                    "priority levels (1 is the highest, 0 the default)");
 }
 
 }  // namespace

@@ -49,5 +49,17 @@ TEST(ToGrpcStatusTest, MessageIsKeptByteForByte) {
   EXPECT_EQ(status.error_message(), message);
 }
 
+// A 1 MB model name quoted in NOT_FOUND would not fit the 8 KB of trailers a
+// client accepts, and the client would see RESOURCE_EXHAUSTED instead.
+TEST(ToGrpcStatusTest, LongMessagesKeepTheirHeadAndTail) {
+  const std::string message = "model '" + std::string(1 << 20, 'a') + "' not found in the repository";
+  const grpc::Status status = ToGrpcStatus(absl::NotFoundError(message));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_LE(status.error_message().size(), kMaxStatusMessageBytes + 64);
+  EXPECT_EQ(status.error_message().rfind("model 'aaa", 0), 0u) << status.error_message().substr(0, 40);
+  EXPECT_NE(status.error_message().find("bytes left out"), std::string::npos);
+  EXPECT_NE(status.error_message().find("aaa' not found in the repository"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace edgeserve::server

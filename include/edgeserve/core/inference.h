@@ -34,8 +34,8 @@ struct InferenceRequest {
   Clock::time_point received = Clock::now();
 
   // The protocol's `priority` parameter: 1 is the highest level, 0 the
-  // model's default.
-  int64_t priority = 0;
+  // model's default. Unsigned, as Triton's clients send it.
+  uint64_t priority = 0;
   // The protocol's `timeout` parameter: how long after `received` the answer
   // is still of use. None: the model's default.
   std::optional<std::chrono::microseconds> timeout;

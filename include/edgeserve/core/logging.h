@@ -34,6 +34,16 @@ absl::Status ConfigureLogging(const std::string& level, LogFormat format);
 // The logger of `module` ("server", "scheduler", ...), created on first use.
 std::shared_ptr<spdlog::logger> Logger(const std::string& module);
 
+// Text that a client controls (a request id, a name quoted in an error),
+// bounded for a log line or a status message: beyond `max_bytes` it keeps the
+// head and the tail, joined by a note of how much was left out. A client must
+// not be able to grow the journal, or push a status past the size of headers
+// that gRPC clients accept (8 KB by default), with one long string.
+std::string ClipForDisplay(absl::string_view text, size_t max_bytes);
+// What a log line keeps of a request's id and of an error's message.
+inline constexpr size_t kMaxLoggedIdBytes = 256;
+inline constexpr size_t kMaxLoggedMessageBytes = 2048;
+
 // Bounds lines that clients can cause (rejected requests, model errors): a
 // client looping on a bad request must not flood the journal. Admits at most
 // `lines_per_second` lines in each second. Thread-safe.
