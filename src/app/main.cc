@@ -28,6 +28,7 @@
 #include "edgeserve/repository/model_repository.h"
 #include "edgeserve/server/device_service.h"
 #include "edgeserve/server/inference_service.h"
+#include "edgeserve/server/wire_messages.h"
 
 namespace edgeserve::app {
 namespace {
@@ -201,6 +202,7 @@ int Run(int argc, char** argv) {
   }
 
   auto logger = core::Logger("app");
+  server::ForwardProtobufLogs();
   const auto started = std::chrono::steady_clock::now();
   logger->info(
       "edgeserve {} starting (LibTorch {}, gRPC {}, memory allocator {}); {} LibTorch threads per instance, {} "

@@ -103,6 +103,10 @@ std::string ClipForDisplay(absl::string_view text, size_t max_bytes) {
                       text.substr(text.size() - tail));
 }
 
+std::string SuppressedNote(uint64_t suppressed) {
+  return suppressed == 0 ? std::string() : absl::StrCat(" (", suppressed, " similar lines suppressed)");
+}
+
 bool LogThrottle::Admit(uint64_t* suppressed) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mutex_);

@@ -15,10 +15,6 @@ uint64_t NanosBetween(TimePoint from, TimePoint to) {
       0, std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count()));
 }
 
-std::string SuppressedNote(uint64_t suppressed) {
-  return suppressed == 0 ? std::string() : absl::StrCat(" (", suppressed, " similar lines suppressed)");
-}
-
 // Executions per batch size when the profile is measured at start: the first
 // pays for allocations and is left out.
 constexpr int kProfileRuns = 6;
@@ -101,7 +97,7 @@ void ModelScheduler::Reject(std::vector<Rejection> rejected, bool on_arrival) {
         logger_->info("model '{}' request '{}' not run: {}{}", options_.model_name,
                       core::ClipForDisplay(rejection.entry.request->id, core::kMaxLoggedIdBytes),
                       core::ClipForDisplay(rejection.status.message(), core::kMaxLoggedMessageBytes),
-                      SuppressedNote(suppressed));
+                      core::SuppressedNote(suppressed));
       }
     }
     rejection.entry.done(std::move(rejection.status));
@@ -360,7 +356,7 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
                   core::ClipForDisplay(batch.front().request->id, core::kMaxLoggedIdBytes),
                   alone ? "" : absl::StrCat(" and ", batch.size() - 1, " batched with it"),
                   core::ClipForDisplay(outputs.status().message(), core::kMaxLoggedMessageBytes),
-                  SuppressedNote(suppressed));
+                  core::SuppressedNote(suppressed));
   }
   for (QueuedRequest& entry : batch) entry.done(outputs.status());
 }

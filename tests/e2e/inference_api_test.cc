@@ -5,10 +5,12 @@
 #include <atomic>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <map>
 #include <random>
 #include <thread>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 #include <ATen/Parallel.h>
 #include <torch/script.h>
@@ -560,6 +562,48 @@ TEST_F(InferenceApiTest, AFloodOfBadRequestsDoesNotFloodTheLog) {
   EXPECT_NE(after.find("request 'long-yyy"), std::string::npos);
   EXPECT_NE(after.find("bytes left out"), std::string::npos);
   EXPECT_LT(after.size() - log.size(), 16u << 10);
+}
+
+// `bytes` sent as the request of `method` as they are, protobuf or not.
+grpc::Status CallWithBytes(const DaemonProcess& daemon, const std::string& method, const std::string& bytes) {
+  grpc::GenericStub stub(grpc::CreateChannel(daemon.address(), grpc::InsecureChannelCredentials()));
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer reply;
+  std::unique_ptr<grpc::ClientContext> context = ContextWithDeadline();
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &reply,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+// gRPC's own callback handlers would answer UNIMPLEMENTED with no message, as
+// if the method did not exist.
+TEST_F(InferenceApiTest, RequestsThatAreNotProtobufAreInvalidArgumentsNamingTheMessage) {
+  const std::string garbage("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11);  // a varint too long
+  grpc::Status status = CallWithBytes(*daemon_, "/inference.GRPCInferenceService/ModelInfer", garbage);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "the request is not a valid inference.ModelInferRequest: its protobuf encoding cannot be parsed");
+
+  const std::string truncated("\x0a\x20short", 7);  // field 1 claims 32 bytes and has 5
+  status = CallWithBytes(*daemon_, "/inference.GRPCInferenceService/ModelMetadata", truncated);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("inference.ModelMetadataRequest"), std::string::npos);
+
+  // A proto3 string must be UTF-8: protobuf refuses it and says so in the
+  // daemon's own log, not as a bare line on stderr.
+  const std::string bad_utf8("\x0a\x02\xc3\x28", 4);  // ModelInferRequest.model_name
+  status = CallWithBytes(*daemon_, "/inference.GRPCInferenceService/ModelInfer", bad_utf8);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(daemon_->Log().find("[protobuf]"), std::string::npos) << daemon_->Log();
+
+  status = CallWithBytes(*daemon_, "/edgeserve.EdgeServe/DeviceList", garbage);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  EXPECT_NE(status.error_message().find("edgeserve.DeviceListRequest"), std::string::npos);
+
+  ModelInferResponse response;
+  ASSERT_TRUE(Infer(IdentityRequest(std::vector<float>(16, 2.0f), 1), &response).ok());
 }
 
 TEST_F(InferenceApiTest, OversizedRequestIsRejectedAndTheDaemonKeepsServing) {

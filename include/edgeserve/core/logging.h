@@ -44,6 +44,10 @@ std::string ClipForDisplay(absl::string_view text, size_t max_bytes);
 inline constexpr size_t kMaxLoggedIdBytes = 256;
 inline constexpr size_t kMaxLoggedMessageBytes = 2048;
 
+// " (N similar lines suppressed)" for a line a LogThrottle admitted after
+// refusing N, or "" when it refused none.
+std::string SuppressedNote(uint64_t suppressed);
+
 // Bounds lines that clients can cause (rejected requests, model errors): a
 // client looping on a bad request must not flood the journal. Admits at most
 // `lines_per_second` lines in each second. Thread-safe.
