@@ -19,6 +19,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "edgeserve/core/logging.h"
 #include "edgeserve/hal/torch_types.h"
 #include "hal/torch_warnings.h"
@@ -351,7 +352,7 @@ class TorchExecutor : public Executor {
       ReleaseCachedMemory();
       return absl::ResourceExhaustedError(absl::StrCat(DeviceName(), " is out of memory for this batch: ", message));
     }
-    return absl::InternalError(message);
+    return absl::InternalError(LeadWithTheCause(message));
   }
 
   // The one wait of a batch: every copy and kernel queued on the stream.
@@ -474,6 +475,15 @@ absl::StatusOr<std::unique_ptr<Executor>> LoadOnThisThread(const TorchModelSpec&
 }
 
 }  // namespace
+
+std::string LeadWithTheCause(absl::string_view torch_error) {
+  constexpr absl::string_view kInterpreterFailure = "The following operation failed in the TorchScript interpreter.";
+  absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(torch_error);
+  if (!absl::StartsWith(trimmed, kInterpreterFailure)) return std::string(torch_error);
+  const size_t last_line = trimmed.rfind('\n');
+  if (last_line == absl::string_view::npos) return std::string(torch_error);
+  return absl::StrCat(trimmed.substr(last_line + 1), "\n\n", trimmed.substr(0, last_line));
+}
 
 absl::StatusOr<std::unique_ptr<Executor>> LoadTorchExecutor(const TorchModelSpec& spec, TorchLoadReport* report) {
   // The warm-up's OpenMP team belongs to the thread that runs it (see

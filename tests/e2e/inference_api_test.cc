@@ -625,8 +625,10 @@ TEST_F(InferenceApiTest, ModelErrorIsInternalAndTheModelKeepsServing) {
   ModelInferResponse response;
   grpc::Status status = Infer(request, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
-  EXPECT_NE(status.error_message().find("negative input rejected by the model"), std::string::npos)
+  // The error first, then TorchScript's traceback through the model's code.
+  EXPECT_EQ(status.error_message().rfind("builtins.RuntimeError: negative input rejected by the model\n\n", 0), 0u)
       << status.error_message();
+  EXPECT_NE(status.error_message().find("Traceback of TorchScript"), std::string::npos) << status.error_message();
   *request.mutable_raw_input_contents(0) = Bytes(std::vector<float>{1, 2, 3, 4});
   status = Infer(request, &response);
   ASSERT_TRUE(status.ok()) << status.error_message();

@@ -70,6 +70,20 @@ std::unique_ptr<Executor> LoadOrFail(const TorchModelSpec& spec, TorchLoadReport
   return *std::move(executor);
 }
 
+TEST(TorchExecutorTest, AnInterpreterErrorLeadsWithTheErrorItself) {
+  const std::string interpreter =
+      "The following operation failed in the TorchScript interpreter.\n"
+      "Traceback of TorchScript, serialized code (most recent call last):\n"
+      "  File \"code/__torch__.py\", line 10, in forward\n"
+      "RuntimeError: The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 0\n";
+  EXPECT_EQ(LeadWithTheCause(interpreter),
+            "RuntimeError: The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 0\n\n"
+            "The following operation failed in the TorchScript interpreter.\n"
+            "Traceback of TorchScript, serialized code (most recent call last):\n"
+            "  File \"code/__torch__.py\", line 10, in forward");
+  EXPECT_EQ(LeadWithTheCause("expected scalar type Float but found Int"), "expected scalar type Float but found Int");
+}
+
 TEST(TorchExecutorTest, IdentityReturnsItsInputBitwise) {
   TorchLoadReport report;
   std::unique_ptr<Executor> executor = LoadOrFail(SpecFor("identity", TorchOptimization::kNone), &report);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "edgeserve/core/tensor.h"
 #include "edgeserve/hal/device.h"
 #include "edgeserve/hal/executor.h"
@@ -43,5 +44,10 @@ struct TorchLoadReport {
 // reason when the file is not TorchScript, the module cannot move to the
 // device or precision, or the outputs do not match the declaration.
 absl::StatusOr<std::unique_ptr<Executor>> LoadTorchExecutor(const TorchModelSpec& spec, TorchLoadReport* report);
+
+// A TorchScript interpreter's error as a client should read it: the error
+// itself ("builtins.RuntimeError: ...", the last line) first, then the
+// traceback through the model's code. Other errors are kept as they are.
+std::string LeadWithTheCause(absl::string_view torch_error);
 
 }  // namespace edgeserve::hal
