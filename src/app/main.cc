@@ -1,12 +1,15 @@
 // edgeserve: loads the model repository and serves it over the Open Inference
 // Protocol until SIGTERM or SIGINT, then finishes the requests in flight.
-#include <pthread.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <iostream>
@@ -157,15 +160,57 @@ int CheckModelConfigs(const DaemonConfig& config) {
   return failures == 0 ? 0 : kExitFailure;
 }
 
-int Run(int argc, char** argv) {
-  // Every thread started from here on inherits the blocked signals, so only
-  // the sigwait below sees SIGTERM and SIGINT.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+// SIGTERM, SIGINT and SIGHUP reach Run through this pipe, written by their
+// handler (a pipe is what a signal handler may safely use). Blocking the
+// signals for a sigwait was not enough: libraries start threads before main
+// (OpenBLAS does) with the signals open, and a signal that the kernel handed
+// to one of them took its default action and killed the daemon in the middle
+// of a stop. With a handler, whichever thread receives it only writes here.
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void OnSignal(int signal_number) {
+  const int saved_errno = errno;
+  const unsigned char byte = static_cast<unsigned char>(signal_number);
+  [[maybe_unused]] const ssize_t written = write(g_signal_pipe[1], &byte, 1);
+  errno = saved_errno;
+}
+
+bool InstallSignalHandlers() {
+  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) return false;
+  struct sigaction action {};
+  action.sa_handler = OnSignal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
+    if (sigaction(signal_number, &action, nullptr) != 0) return false;
+  }
   signal(SIGPIPE, SIG_IGN);
+  return true;
+}
+
+// The next signal written by OnSignal.
+int NextSignal() {
+  unsigned char byte = 0;
+  while (read(g_signal_pipe[0], &byte, 1) != 1) {
+    if (errno != EINTR) return 0;
+  }
+  return byte;
+}
+
+const char* SignalName(int signal_number) {
+  switch (signal_number) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    default: return "a signal";
+  }
+}
+
+int Run(int argc, char** argv) {
+  if (!InstallSignalHandlers()) {
+    std::cerr << "edgeserve: cannot install signal handlers: " << std::strerror(errno) << "\n";
+    return kExitFailure;
+  }
   // Debian builds abseil with its debug checks, so every absl::Mutex that
   // gRPC locks also updates a lock-order graph: about 3% of the daemon's CPU
   // under small requests (perf, BENCHMARKS.md). Ours are std::mutex.
@@ -257,11 +302,21 @@ int Run(int argc, char** argv) {
                bound_port, ready_models, (*repository)->models().size(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  int signal_number = NextSignal();
+  while (signal_number == SIGHUP) {
+    logger->info("SIGHUP received and ignored: edgeserve reloads nothing; restart it to apply a changed config or "
+                 "repository");
+    signal_number = NextSignal();
+  }
   logger->info("{} received: refusing new requests, finishing those in flight (at most {} s)",
-               signal_number == SIGTERM ? "SIGTERM" : "SIGINT", config->shutdown_timeout_s);
+               SignalName(signal_number), config->shutdown_timeout_s);
   service.BeginShutdown();
+  // Signals during the stop change nothing: the stop is already bounded.
+  std::thread([logger] {
+    for (int later = NextSignal(); later != 0; later = NextSignal()) {
+      logger->info("{} received while stopping: already stopping", SignalName(later));
+    }
+  }).detach();
   // gRPC cancels what is still open at the deadline but then waits for every
   // reactor, and a worker waits for its forward: a model that never returns
   // would hold the process forever. The stop runs aside and is given a grace

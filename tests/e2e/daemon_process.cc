@@ -133,6 +133,10 @@ std::optional<int> DaemonProcess::WaitForExit(std::chrono::seconds timeout) {
   return std::nullopt;
 }
 
+void DaemonProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
 std::optional<int> DaemonProcess::StopWith(int signal, std::chrono::seconds timeout) {
   if (pid_ <= 0) return std::nullopt;
   kill(pid_, signal);

@@ -38,6 +38,8 @@ class DaemonProcess {
   // Waits until ServerLive answers; false if the process exited or `timeout`
   // passed first.
   bool WaitUntilLive(std::chrono::seconds timeout = std::chrono::seconds(120));
+  // Sends `signal` and returns at once.
+  void Signal(int signal);
   // Sends `signal` and waits for the exit; the exit code, or nullopt if it
   // did not exit within `timeout` or died by a signal.
   std::optional<int> StopWith(int signal, std::chrono::seconds timeout = std::chrono::seconds(60));

@@ -65,6 +65,48 @@ TEST(LifecycleTest, SigtermFinishesEveryRequestInFlightAndExitsZero) {
   }
 }
 
+// Libraries start threads before main with these signals open (OpenBLAS
+// does); a second SIGTERM used to reach one of them and kill the daemon in
+// the middle of its stop, and SIGHUP killed it outright.
+TEST(LifecycleTest, SighupAndRepeatedStopSignalsLoseNoRequest) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"slow"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  daemon.Signal(SIGHUP);
+  auto stub = daemon.NewStub();
+  constexpr int kRequests = 8;
+  grpc::CompletionQueue queue;
+  struct Call {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    grpc::Status status;
+  };
+  std::vector<Call> calls(kRequests);
+  const inference::ModelInferRequest request = Fp32Request("slow", "x", {64, 64}, std::vector<float>(64 * 64, 0.5f));
+  for (int i = 0; i < kRequests; ++i) {
+    calls[i].context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub->AsyncModelInfer(&calls[i].context, request, &queue);
+    reader->Finish(&calls[i].response, &calls[i].status, &calls[i]);
+  }
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(queue.Next(&tag, &ok));
+  int completed = 1;
+  daemon.Signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  daemon.Signal(SIGTERM);
+  daemon.Signal(SIGINT);
+  daemon.Signal(SIGHUP);
+  while (completed < kRequests && queue.Next(&tag, &ok)) ++completed;
+  for (const Call& call : calls) EXPECT_TRUE(call.status.ok()) << call.status.error_message();
+  EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(60)), 0) << daemon.Log();
+  const std::string log = daemon.Log();
+  EXPECT_NE(log.find("SIGHUP received and ignored"), std::string::npos) << log;
+  EXPECT_NE(log.find("SIGTERM received: refusing new requests"), std::string::npos) << log;
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+}
+
 TEST(LifecycleTest, AForwardThatNeverReturnsCannotHoldTheStopBeyondTheTimeoutAndGrace) {
   const std::string dir = MakeTempDir("edgeserve-config-");
   WriteFile(dir + "/edgeserve.yaml", "server:\n  shutdown_timeout_s: 1\n");
