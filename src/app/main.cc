@@ -146,10 +146,21 @@ int CheckModelConfigs(const DaemonConfig& config) {
   }
   int failures = 0;
   for (const auto& entry : fs::directory_iterator(config.model_repository, error)) {
-    if (!entry.is_directory() || entry.path().filename().string().front() == '.') continue;
     const std::string name = entry.path().filename().string();
-    absl::StatusOr<repository::ModelConfig> model = repository::LoadModelConfig(
-        (entry.path() / "config.yaml").string(), name, repository::ModelConfigLimits{config.max_batch_size, config.max_queue_size});
+    std::error_code entry_error;
+    if (name.front() == '.') continue;
+    if (!entry.is_directory(entry_error)) {
+      if (entry_error) {
+        std::cout << "model '" << name << "': model folder '" << entry.path().string()
+                  << "' cannot be read: " << entry_error.message() << "\n";
+        ++failures;
+      }
+      continue;
+    }
+    const repository::ModelConfigLimits limits{config.max_batch_size, config.max_queue_size,
+                                               config.max_message_bytes};
+    absl::StatusOr<repository::ModelConfig> model =
+        repository::LoadModelConfig((entry.path() / "config.yaml").string(), name, limits);
     if (model.ok()) {
       std::cout << "model '" << name << "': ok\n";
     } else {
@@ -264,6 +275,7 @@ int Run(int argc, char** argv) {
   repository_options.root = config->model_repository;
   repository_options.limits.max_batch_size = config->max_batch_size;
   repository_options.limits.max_queue_size = config->max_queue_size;
+  repository_options.limits.max_message_bytes = config->max_message_bytes;
   repository_options.intra_op_threads = config->intra_op_threads;
   repository_options.cpu_cores = cpu_budget.Cores();
   repository_options.devices = *devices;

@@ -1,16 +1,32 @@
 #include "edgeserve/repository/model_config.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "edgeserve/core/config_reader.h"
 
 namespace edgeserve::repository {
 namespace {
 
-void ReadTensors(core::ConfigReader& parent, const std::string& key,
-                 std::vector<core::TensorSpec>* tensors) {
+// Bytes of one item of `spec` (variable dimensions taken as 1), or nullopt
+// when that exceeds `limit`.
+std::optional<int64_t> ItemBytesWithin(const core::TensorSpec& spec, int64_t limit) {
+  int64_t bytes = static_cast<int64_t>(core::DataTypeSize(spec.datatype));
+  for (int64_t dim : spec.shape) {
+    const int64_t size = dim == -1 ? 1 : dim;
+    if (size > 0 && bytes > limit / size) return std::nullopt;
+    bytes *= size;
+  }
+  if (bytes > limit) return std::nullopt;
+  return bytes;
+}
+
+// `max_item_bytes`, for inputs: the most one item may take.
+void ReadTensors(core::ConfigReader& parent, const std::string& key, std::vector<core::TensorSpec>* tensors,
+                 std::optional<int64_t> max_item_bytes = std::nullopt) {
   std::vector<core::ConfigReader> elements = parent.Sequence(key);
   if (!parent.Has(key)) {
     parent.Error(key, "required: list each tensor as {name, datatype, shape}");
@@ -39,11 +55,19 @@ void ReadTensors(core::ConfigReader& parent, const std::string& key,
                                              core::DataTypeNames()));
     }
     if (!element.Has("shape")) element.Error("shape", "required, for example [3, 224, 224]");
+    bool shape_valid = true;
     for (int64_t dim : spec.shape) {
       if (dim < 1 && dim != -1) {
         element.Error("shape", absl::StrCat("dimensions must be positive or -1 (any size), got ", dim));
+        shape_valid = false;
         break;
       }
+    }
+    if (shape_valid && max_item_bytes && spec.datatype != core::DataType::kBytes &&
+        !ItemBytesWithin(spec, *max_item_bytes)) {
+      element.Error("shape", absl::StrCat("one item of shape [", absl::StrJoin(spec.shape, ","), "] takes more than ",
+                                          *max_item_bytes,
+                                          " bytes, the daemon's server.max_message_bytes: no request could carry it"));
     }
     parent.Merge(element.Finish());
     tensors->push_back(std::move(spec));
@@ -128,7 +152,7 @@ absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::
   if (!reader.Has("platform")) reader.Error("platform", "required: torchscript");
   reader.Choice("platform", &config.platform, {"torchscript"});
   reader.Int("max_batch_size", &config.max_batch_size, 0, limits.max_batch_size);
-  ReadTensors(reader, "inputs", &config.inputs);
+  ReadTensors(reader, "inputs", &config.inputs, limits.max_message_bytes);
   ReadTensors(reader, "outputs", &config.outputs);
   std::string optimization = "auto";
   reader.Choice("optimization", &optimization, {"auto", "optimize", "none"});

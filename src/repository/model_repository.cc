@@ -32,12 +32,25 @@ std::vector<std::string> FindVersions(const fs::path& model_dir) {
   for (const auto& entry : fs::directory_iterator(model_dir, error)) {
     uint64_t number = 0;
     const std::string name = entry.path().filename().string();
-    if (entry.is_directory(error) && absl::SimpleAtoi(name, &number)) numbered.emplace_back(number, name);
+    std::error_code entry_error;
+    // Only the canonical spelling: "01" or "+1" would be served under a
+    // version that clients asking for "1" cannot name.
+    if (entry.is_directory(entry_error) && absl::SimpleAtoi(name, &number) && absl::StrCat(number) == name) {
+      numbered.emplace_back(number, name);
+    }
   }
   std::sort(numbered.begin(), numbered.end());
   std::vector<std::string> versions;
   for (auto& [number, name] : numbered) versions.push_back(std::move(name));
   return versions;
+}
+
+std::shared_ptr<LoadedModel> UnreadableModel(const fs::path& model_dir, const std::string& why) {
+  auto model = std::make_shared<LoadedModel>();
+  model->name = model_dir.filename().string();
+  model->reason = absl::StrCat("model folder '", model_dir.string(), "' cannot be read: ", why);
+  core::Logger("repository")->error("model '{}' is unavailable: {}", model->name, model->reason);
+  return model;
 }
 
 std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const RepositoryOptions& options) {
@@ -177,18 +190,23 @@ absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(const Rep
     return absl::NotFoundError(absl::StrCat("model repository '", options.root, "' is not a directory"));
   }
   std::vector<fs::path> model_dirs;
+  std::vector<std::shared_ptr<const LoadedModel>> models;
   for (const auto& entry : fs::directory_iterator(options.root, error)) {
-    if (entry.is_directory(error) && entry.path().filename().string().front() != '.') {
+    if (entry.path().filename().string().front() == '.') continue;
+    std::error_code entry_error;
+    if (entry.is_directory(entry_error)) {
       model_dirs.push_back(entry.path());
+    } else if (entry_error) {
+      // A dangling or circular link: that model is unavailable, the others serve.
+      models.push_back(UnreadableModel(entry.path(), entry_error.message()));
     }
   }
   if (error) {
     return absl::PermissionDeniedError(
         absl::StrCat("model repository '", options.root, "' cannot be read: ", error.message()));
   }
-  std::sort(model_dirs.begin(), model_dirs.end());
-  std::vector<std::shared_ptr<const LoadedModel>> models;
   for (const fs::path& dir : model_dirs) models.push_back(LoadModel(dir, options));
+  std::sort(models.begin(), models.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
   return std::unique_ptr<ModelRepository>(new ModelRepository(std::move(models)));
 }
 

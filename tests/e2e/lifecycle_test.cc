@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <future>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -204,11 +205,58 @@ TEST(LifecycleTest, CheckConfigReportsEachModelConfig) {
   WriteFile(repo + "/bad/config.yaml",
             "platform: torchscript\ninputs: [{name: x, datatype: FLOAT, shape: [2]}]\n"
             "outputs: [{name: y, datatype: FP32, shape: [2]}]\n");
+  ASSERT_EQ(mkdir((repo + "/huge").c_str(), 0755), 0);
+  WriteFile(repo + "/huge/config.yaml",
+            "platform: torchscript\ninputs: [{name: x, datatype: FP32, shape: [100000, 100000, 100]}]\n"
+            "outputs: [{name: y, datatype: FP32, shape: [2]}]\n");
+  ASSERT_EQ(symlink((repo + "/nowhere").c_str(), (repo + "/dangling").c_str()), 0);
   DaemonProcess daemon({"--check-config", "--model-repository", repo});
   EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(30)), 1);
   const std::string log = daemon.Log();
   EXPECT_NE(log.find("model 'good': ok"), std::string::npos) << log;
   EXPECT_NE(log.find("inputs[0].datatype: unknown datatype 'FLOAT'"), std::string::npos) << log;
+  EXPECT_NE(log.find("inputs[0].shape: one item of shape [100000,100000,100] takes more than 67108864 bytes"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("model 'dangling': model folder '" + repo + "/dangling' cannot be read"), std::string::npos)
+      << log;
+}
+
+// A link that leads nowhere or in a circle, or an input no request could
+// carry (whose warm-up once took all memory), makes that model unavailable;
+// the others serve.
+TEST(LifecycleTest, UnreadableOrImpossibleModelsLeaveTheOthersServing) {
+  const std::string repo = RepositoryWith({"identity"});
+  ASSERT_EQ(symlink((repo + "/nowhere").c_str(), (repo + "/dangling").c_str()), 0);
+  ASSERT_EQ(symlink((repo + "/circle_b").c_str(), (repo + "/circle_a").c_str()), 0);
+  ASSERT_EQ(symlink((repo + "/circle_a").c_str(), (repo + "/circle_b").c_str()), 0);
+  ASSERT_EQ(mkdir((repo + "/huge").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((repo + "/huge/1").c_str(), 0755), 0);
+  const std::string identity_file = std::string(EDGESERVE_TEST_MODELS) + "/identity/1/model.pt";
+  ASSERT_EQ(symlink(identity_file.c_str(), (repo + "/huge/1/model.pt").c_str()), 0);
+  WriteFile(repo + "/huge/config.yaml",
+            "platform: torchscript\ninputs: [{name: INPUT0, datatype: FP32, shape: [100000, 100000, 100]}]\n"
+            "outputs: [{name: OUTPUT0, datatype: FP32, shape: [100000, 100000, 100]}]\n");
+  DaemonProcess daemon({"--model-repository", repo});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  inference::RepositoryIndexRequest index_request;
+  inference::RepositoryIndexResponse index;
+  ASSERT_TRUE(daemon.NewStub()->RepositoryIndex(ContextWithDeadline().get(), index_request, &index).ok());
+  std::map<std::string, std::pair<std::string, std::string>> states;
+  for (const auto& model : index.models()) states[model.name()] = {model.state(), model.reason()};
+  ASSERT_EQ(states.size(), 5u) << daemon.Log();
+  EXPECT_EQ(states["identity"].first, "READY");
+  for (const std::string name : {"dangling", "circle_a", "circle_b", "huge"}) {
+    EXPECT_EQ(states[name].first, "UNAVAILABLE") << name;
+  }
+  EXPECT_NE(states["dangling"].second.find("dangling' cannot be read"), std::string::npos) << states["dangling"].second;
+  EXPECT_NE(states["circle_a"].second.find("cannot be read"), std::string::npos) << states["circle_a"].second;
+  EXPECT_NE(states["huge"].second.find("no request could carry it"), std::string::npos) << states["huge"].second;
+  inference::ModelInferResponse response;
+  const grpc::Status status = daemon.NewStub()->ModelInfer(
+      ContextWithDeadline().get(), Fp32Request("identity", "INPUT0", {1, 16}, std::vector<float>(16, 1.0f)),
+      &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST(LifecycleTest, VersionAndHelp) {

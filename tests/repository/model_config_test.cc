@@ -143,6 +143,21 @@ TEST_F(ModelConfigTest, ZeroDimensionIsRejected) {
   EXPECT_EQ(error, file_ + ": inputs[0].shape: dimensions must be positive or -1 (any size), got 0");
 }
 
+// The warm-up allocates one item of each input: a declared 4 TB input took
+// the daemon down with the kernel's out-of-memory kill.
+TEST_F(ModelConfigTest, AnInputNoRequestCouldCarryIsRejected) {
+  EXPECT_THAT(LoadError(Replace("shape: [3, 224, 224]", "shape: [100000, 100000, 100]")),
+              HasSubstr("inputs[0].shape: one item of shape [100000,100000,100] takes more than 67108864 bytes, the "
+                        "daemon's server.max_message_bytes: no request could carry it"));
+  EXPECT_THAT(LoadError(Replace("shape: [3, 224, 224]", "shape: [4611686018427387904, 4]")),
+              HasSubstr("inputs[0].shape: one item of shape"));
+  ModelConfigLimits small;
+  small.max_message_bytes = 3 * 224 * 224 * 4;  // exactly one image fits
+  EXPECT_TRUE(Load(kValidConfig, "resnet", small).ok());
+  small.max_message_bytes -= 1;
+  EXPECT_THAT(LoadError(kValidConfig, "resnet", small), HasSubstr("inputs[0].shape"));
+}
+
 TEST_F(ModelConfigTest, NegativeDimensionOtherThanMinusOneIsRejected) {
   const std::string error = LoadError(Replace("shape: [1000]", "shape: [-2]"));
   EXPECT_EQ(error, file_ + ": outputs[0].shape: dimensions must be positive or -1 (any size), got -2");

@@ -204,6 +204,8 @@ TEST(ModelRepositoryTest, VersionsAreOrderedByNumberAndOtherEntriesIgnored) {
   dir.CopyFile(model_file, "identity/10/model.pt");
   dir.MakeDir("identity/latest");             // not a number: not a version
   dir.WriteFile("identity/11", "a file");     // not a folder: not a version
+  dir.MakeDir("identity/012");                // not as a client names a version: "12" would not find it
+  dir.MakeDir("identity/+13");
   dir.MakeDir(".hidden_model");               // hidden folders are not models
   dir.WriteFile("README.md", "not a model");  // nor are files
   RepositoryOptions options;

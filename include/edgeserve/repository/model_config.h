@@ -60,6 +60,9 @@ struct ModelConfig {
 struct ModelConfigLimits {
   int64_t max_batch_size = 64;
   int64_t max_queue_size = 1024;  // the default and the ceiling of batching.max_queue_size
+  // server.max_message_bytes: an input whose single item is larger could
+  // never arrive, and the warm-up would allocate it.
+  int64_t max_message_bytes = int64_t{64} << 20;
 };
 
 // Parses `file` for the model in folder `model_name`. Every problem is
