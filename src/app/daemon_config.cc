@@ -1,8 +1,26 @@
 #include "edgeserve/app/daemon_config.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "edgeserve/core/config_reader.h"
 
 namespace edgeserve::app {
+
+absl::Status CheckListenAddress(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : address.substr(colon + 1);
+  const bool port_is_decimal = !port.empty() && port.size() <= 5 &&
+                               std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (host.empty() || !port_is_decimal || std::stoi(port) > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected HOST:PORT with PORT a number from 0 (any free port) to 65535, for example 0.0.0.0:8001 or "
+        "[::]:8001; got '",
+        address, "'"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& file) {
   YAML::Node root;
@@ -12,8 +30,8 @@ absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& file) {
 
   core::ConfigReader server = reader.Child("server");
   server.String("address", &config.address);
-  if (config.address.empty() || config.address.find(':') == std::string::npos) {
-    server.Error("address", "expected HOST:PORT, for example 0.0.0.0:8001");
+  if (absl::Status address = CheckListenAddress(config.address); !address.ok()) {
+    server.Error("address", std::string(address.message()));
   }
   server.Int("max_message_bytes", &config.max_message_bytes, 1024, int64_t{2047} << 20);
   server.Int("shutdown_timeout_s", &config.shutdown_timeout_s, 0, 3600);

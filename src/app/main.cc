@@ -122,7 +122,12 @@ absl::StatusOr<DaemonConfig> ResolveConfig(const CommandLine& line) {
     if (!loaded.ok()) return loaded.status();
     config = *std::move(loaded);
   }
-  if (!line.address.empty()) config.address = line.address;
+  if (!line.address.empty()) {
+    if (absl::Status address = CheckListenAddress(line.address); !address.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--address: ", address.message()));
+    }
+    config.address = line.address;
+  }
   if (!line.model_repository.empty()) config.model_repository = line.model_repository;
   if (!line.log_level.empty()) config.log_level = line.log_level;
   if (!line.log_format.empty()) {
@@ -302,7 +307,8 @@ int Run(int argc, char** argv) {
   builder.RegisterService(&device_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || bound_port == 0) {
-    logger->critical("cannot listen on {} (address in use or not local?)", config->address);
+    logger->critical("cannot listen on {} (server.address{}): the port is in use or the host is not this box's",
+                     config->address, line.config_file.empty() ? " or --address" : " in " + line.config_file + ", or --address");
     (*repository)->StopAll();
     return kExitFailure;
   }

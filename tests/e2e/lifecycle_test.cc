@@ -307,13 +307,22 @@ TEST(LifecycleTest, JsonLogLinesAreJsonObjects) {
   EXPECT_NE(daemon.Log().find("\"level\":\"error\""), std::string::npos) << "the corrupt model's error";
 }
 
+// gRPC took port 99999 as 34463 and a service name as its port number.
+TEST(LifecycleTest, AnAddressWithABadPortIsAUsageErrorNamingIt) {
+  DaemonProcess daemon({"--address", "127.0.0.1:99999"});
+  EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(60)), 1) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("--address: expected HOST:PORT with PORT a number from 0 (any free port) to 65535"),
+            std::string::npos)
+      << daemon.Log();
+}
+
 TEST(LifecycleTest, AddressInUseIsAClearStartupError) {
   DaemonProcess first({"--model-repository", RepositoryWith({"identity"})});
   ASSERT_TRUE(first.WaitUntilLive()) << first.Log();
   const std::string taken = first.address();
   DaemonProcess second({"--model-repository", RepositoryWith({"identity"}), "--address", taken});
   EXPECT_EQ(second.WaitForExit(std::chrono::seconds(60)), 1) << second.Log();
-  EXPECT_NE(second.Log().find("cannot listen on " + taken), std::string::npos) << second.Log();
+  EXPECT_NE(second.Log().find("cannot listen on " + taken + " (server.address"), std::string::npos) << second.Log();
 }
 
 }  // namespace

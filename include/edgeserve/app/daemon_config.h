@@ -39,4 +39,9 @@ struct DaemonConfig {
 // the file and the key.
 absl::StatusOr<DaemonConfig> LoadDaemonConfig(const std::string& file);
 
+// A listen address as gRPC should get it: HOST:PORT with a decimal PORT from
+// 0 (any free port) to 65535. gRPC itself took "host:99999" as port 34463,
+// and "host:http" as port 80. The message says what was wrong, not where.
+absl::Status CheckListenAddress(const std::string& address);
+
 }  // namespace edgeserve::app
