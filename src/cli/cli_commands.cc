@@ -284,6 +284,10 @@ absl::StatusOr<inference::ModelInferRequest> BuildInferRequest(
                          declared.datatype()));
       }
       origin = absl::StrCat("from ", file->path);
+    } else if (!options.random) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", declared.name(), "' has no data: give --input ",
+                                                     declared.name(), "=FILE.npy, or --random to fill the inputs "
+                                                     "not given"));
     } else {
       tensor = RandomTensor(
           *datatype,

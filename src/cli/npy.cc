@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -330,9 +331,19 @@ absl::StatusOr<std::string> SerializeNpy(const core::Tensor& tensor) {
 }
 
 absl::StatusOr<core::Tensor> ReadNpyFile(const std::string& path) {
+  std::error_code error;
+  // A folder opens as a stream, and reading it then throws from libstdc++.
+  if (std::filesystem::is_directory(path, error)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is a folder, not a .npy file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return FileError("cannot open", path);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string bytes;
+  try {
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    return FileError("cannot read", path);
+  }
   if (in.bad()) return FileError("cannot read", path);
   return ParseNpy(bytes, path);
 }

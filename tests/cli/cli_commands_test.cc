@@ -250,7 +250,14 @@ TEST_F(CliCommandsTest, InferTakesFileInputsAndFillsTheRestRandomly) {
   const std::string data = Bytes<float>({1, 2, 3, 4, 5, 6, 7, 8});
   ASSERT_TRUE(WriteNpyFile(path, core::Tensor{core::DataType::kFp32, {2, 4}, data}).ok());
 
-  absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "x=" + path});
+  // Without --random the other input has no data, as the help says.
+  absl::StatusOr<int> without_random = Run({"infer", "adder", "--input", "x=" + path});
+  ASSERT_FALSE(without_random.ok());
+  EXPECT_TRUE(Contains(without_random.status().message(),
+                       "input 'flags' has no data: give --input flags=FILE.npy, or --random"))
+      << without_random.status();
+
+  absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "x=" + path, "--random"});
   std::remove(path.c_str());
   ASSERT_TRUE(exit_status.ok()) << exit_status.status();
 
@@ -294,7 +301,7 @@ TEST_F(CliCommandsTest, InferRefusesAFileOfTheWrongDatatype) {
           .ok());
   // "flags" is the second input: the random "x" before it must not be
   // reported as sent when the request fails.
-  absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "flags=" + path});
+  absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "flags=" + path, "--random"});
   std::remove(path.c_str());
   ASSERT_FALSE(exit_status.ok());
   EXPECT_TRUE(Contains(exit_status.status().message(),
@@ -311,6 +318,14 @@ TEST_F(CliCommandsTest, InferRefusesUnknownInputAndOutputNames) {
   ASSERT_FALSE(output.ok());
   EXPECT_TRUE(
       Contains(output.status().message(), "has no output 'probs' (its outputs: scores, count)"));
+}
+
+TEST_F(CliCommandsTest, InferReportsAFolderGivenAsAFile) {
+  std::filesystem::create_directories(save_dir_);
+  absl::StatusOr<int> exit_status = Run({"infer", "adder", "--input", "x=" + save_dir_, "--random"});
+  ASSERT_FALSE(exit_status.ok());
+  EXPECT_TRUE(Contains(exit_status.status().message(), "'" + save_dir_ + "' is a folder, not a .npy file"))
+      << exit_status.status();
 }
 
 TEST_F(CliCommandsTest, InferReportsAMissingFile) {
