@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -171,6 +172,7 @@ void ConfigReader::Merge(const absl::Status& child_status) {
 }
 
 absl::Status ConfigReader::Finish() {
+  std::set<std::string> seen_keys;
   if (node_.IsMap()) {
     for (const auto& entry : node_) {
       if (!entry.first.IsScalar()) {
@@ -181,6 +183,10 @@ absl::Status ConfigReader::Finish() {
       const std::string key = entry.first.Scalar();
       if (std::find(known_keys_.begin(), known_keys_.end(), key) == known_keys_.end()) {
         Error(key, "unknown key");
+      } else if (!seen_keys.insert(key).second) {
+        // yaml-cpp keeps both and answers lookups with the first: the second
+        // would be ignored without a word.
+        Error(key, "given twice; keep one");
       }
     }
   }

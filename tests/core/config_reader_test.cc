@@ -117,6 +117,20 @@ TEST(ConfigReaderTest, ReadsValuesOfEveryKind) {
   EXPECT_EQ(quoted, "123");
 }
 
+// yaml-cpp answers a lookup with the first of two equal keys; the second
+// was ignored without a word (max_batch_size: 64 then 8 served 64).
+TEST(ConfigReaderTest, AKeyGivenTwiceIsAnError) {
+  const YAML::Node node = YAML::Load("server:\n  port: 80\n  port: 8001\nlevel: info\n");
+  ConfigReader top(node, kFile, "");
+  ConfigReader server = top.Child("server");
+  int64_t port = 0;
+  server.Int("port", &port, 1, 65535);
+  top.Merge(server.Finish());
+  std::string level;
+  top.String("level", &level);
+  EXPECT_THAT(Errors(top.Finish()), ElementsAre("conf/test.yaml: server.port: given twice; keep one"));
+}
+
 TEST(ConfigReaderTest, WrongTypesNameFileAndDottedKeyAndKeepDefaults) {
   const YAML::Node node = YAML::Load(
       "server:\n"
