@@ -146,7 +146,8 @@ int CheckModelConfigs(const DaemonConfig& config) {
   namespace fs = std::filesystem;
   std::error_code error;
   if (!fs::is_directory(config.model_repository, error)) {
-    std::cerr << "model repository '" << config.model_repository << "' is not a directory\n";
+    std::cerr << "model repository '" << config.model_repository
+              << "' is not a directory (repository.path, or --model-repository)\n";
     return kExitFailure;
   }
   int failures = 0;

@@ -155,8 +155,14 @@ std::shared_ptr<LoadedModel> LoadModel(const fs::path& model_dir, const Reposito
         return fail(absl::StrCat("version ", model->version, ": ",
                                  passed_over.back().substr(passed_over.back().find(": ") + 2)));
       }
+      // The last kind tried is the one expected to work (the CPU, for AUTO),
+      // so its reason leads; the kinds passed over before it follow.
+      const std::vector<std::string> earlier(passed_over.begin(), passed_over.end() - 1);
       return fail(absl::StrCat("version ", model->version, ": instance group ", group_index, " (", requested,
-                               ") found no device: ", absl::StrJoin(passed_over, "; ")));
+                               ") found no device. ", passed_over.back(),
+                               earlier.empty() ? ""
+                                               : absl::StrCat(" (passed over before it: ",
+                                                              absl::StrJoin(earlier, "; "), ")")));
     }
   }
   scheduler::SchedulerOptions scheduling;
@@ -187,7 +193,8 @@ ModelRepository::ModelRepository(std::vector<std::shared_ptr<const LoadedModel>>
 absl::StatusOr<std::unique_ptr<ModelRepository>> ModelRepository::Load(const RepositoryOptions& options) {
   std::error_code error;
   if (!fs::is_directory(options.root, error)) {
-    return absl::NotFoundError(absl::StrCat("model repository '", options.root, "' is not a directory"));
+    return absl::NotFoundError(absl::StrCat("model repository '", options.root,
+                                            "' is not a directory (repository.path, or --model-repository)"));
   }
   std::vector<fs::path> model_dirs;
   std::vector<std::shared_ptr<const LoadedModel>> models;
