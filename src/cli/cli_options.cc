@@ -121,6 +121,10 @@ absl::Status Apply(const GivenOption& given, Options& options) {
   } else if (name == "--timeout-ms") {
     absl::StatusOr<int64_t> timeout = PositiveInteger(name, value);
     if (!timeout.ok()) return timeout.status();
+    // A longer deadline overflows gRPC's clock and expires at once.
+    constexpr int64_t kWeekMs = int64_t{7} * 24 * 3600 * 1000;
+    if (*timeout > kWeekMs)
+      return UsageError(absl::StrCat("--timeout-ms: at most ", kWeekMs, " (a week), got '", value, "'"));
     options.timeout_ms = *timeout;
   } else if (name == "--version") {
     options.version = value;

@@ -107,6 +107,8 @@ TEST(CliOptionsTest, UsageErrors) {
                        "--batch needs a positive integer, got '0'"));
   EXPECT_TRUE(
       Contains(ErrorOf({"health", "--timeout-ms", "soon"}), "--timeout-ms needs a positive"));
+  EXPECT_TRUE(Contains(ErrorOf({"health", "--timeout-ms", "9223372036854775807"}),
+                       "--timeout-ms: at most 604800000 (a week), got '9223372036854775807'"));
   EXPECT_TRUE(Contains(ErrorOf({"infer", "m", "--random=yes"}), "--random takes no value"));
   EXPECT_TRUE(Contains(ErrorOf({"health", "--url"}), "--url needs a value"));
 }
