@@ -123,8 +123,9 @@ absl::Status Apply(const GivenOption& given, Options& options) {
     if (!timeout.ok()) return timeout.status();
     // A longer deadline overflows gRPC's clock and expires at once.
     constexpr int64_t kWeekMs = int64_t{7} * 24 * 3600 * 1000;
-    if (*timeout > kWeekMs)
+    if (*timeout > kWeekMs) {
       return UsageError(absl::StrCat("--timeout-ms: at most ", kWeekMs, " (a week), got '", value, "'"));
+    }
     options.timeout_ms = *timeout;
   } else if (name == "--version") {
     options.version = value;
