@@ -205,11 +205,20 @@ bool InstallSignalHandlers() {
   return true;
 }
 
-// The next signal written by OnSignal.
+// Not a signal: what Run writes to end the watch over start-up.
+constexpr int kEndOfStart = 0;
+
+void EndStartWatch() {
+  const unsigned char byte = kEndOfStart;
+  [[maybe_unused]] const ssize_t written = write(g_signal_pipe[1], &byte, 1);
+}
+
+// The next byte written by OnSignal (or EndStartWatch); -1 when the pipe
+// cannot be read.
 int NextSignal() {
   unsigned char byte = 0;
   while (read(g_signal_pipe[0], &byte, 1) != 1) {
-    if (errno != EINTR) return 0;
+    if (errno != EINTR) return -1;
   }
   return byte;
 }
@@ -287,8 +296,22 @@ int Run(int argc, char** argv) {
   repository_options.devices = *devices;
   repository_options.npu_name = config->npu_name;
   repository_options.health_retry_interval = std::chrono::milliseconds(config->health_retry_interval_ms);
+  // Loading can take minutes on a small box; a stop asked for meanwhile ends
+  // the process at once, since no request has been taken yet.
+  std::thread start_watch([logger] {
+    for (int signal_number = NextSignal(); signal_number > kEndOfStart; signal_number = NextSignal()) {
+      if (signal_number == SIGHUP) {
+        logger->info("SIGHUP received during start-up and ignored");
+        continue;
+      }
+      logger->info("{} received during start-up: exiting before serving", SignalName(signal_number));
+      std::_Exit(0);
+    }
+  });
   absl::StatusOr<std::unique_ptr<repository::ModelRepository>> repository =
       repository::ModelRepository::Load(repository_options);
+  EndStartWatch();
+  start_watch.join();
   if (!repository.ok()) {
     logger->critical("{}", repository.status().message());
     return kExitFailure;
@@ -332,7 +355,7 @@ int Run(int argc, char** argv) {
   service.BeginShutdown();
   // Signals during the stop change nothing: the stop is already bounded.
   std::thread([logger] {
-    for (int later = NextSignal(); later != 0; later = NextSignal()) {
+    for (int later = NextSignal(); later > 0; later = NextSignal()) {
       logger->info("{} received while stopping: already stopping", SignalName(later));
     }
   }).detach();

@@ -108,6 +108,23 @@ TEST(LifecycleTest, SighupAndRepeatedStopSignalsLoseNoRequest) {
   }
 }
 
+// The classifier's load (optimisation, warm-up, latency profile) takes the
+// better part of a second: a stop asked for meanwhile does not wait for it.
+TEST(LifecycleTest, AStopDuringStartUpExitsBeforeServing) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"classifier", "identity"})});
+  const auto start = std::chrono::steady_clock::now();
+  while (daemon.Log().find("starting") == std::string::npos &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  daemon.Signal(SIGHUP);
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(60)), 0) << daemon.Log();
+  const std::string log = daemon.Log();
+  EXPECT_NE(log.find("SIGTERM received during start-up: exiting before serving"), std::string::npos) << log;
+  EXPECT_EQ(log.find("serving on"), std::string::npos) << log;
+}
+
 TEST(LifecycleTest, AForwardThatNeverReturnsCannotHoldTheStopBeyondTheTimeoutAndGrace) {
   const std::string dir = MakeTempDir("edgeserve-config-");
   WriteFile(dir + "/edgeserve.yaml", "server:\n  shutdown_timeout_s: 1\n");
