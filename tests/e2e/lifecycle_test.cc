@@ -27,43 +27,70 @@ std::string RepositoryWith(const std::vector<std::string>& models) {
   return dir;
 }
 
-TEST(LifecycleTest, SigtermFinishesEveryRequestInFlightAndExitsZero) {
-  DaemonProcess daemon({"--model-repository", RepositoryWith({"slow"})});
-  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
-  auto stub = daemon.NewStub();
+// Requests to the 'slow' test model, sent at once over one connection and
+// awaited together.
+class SlowRequestsInFlight {
+ public:
+  SlowRequestsInFlight(const DaemonProcess& daemon, int count) : stub_(daemon.NewStub()), calls_(count) {
+    const inference::ModelInferRequest request =
+        Fp32Request("slow", "x", {64, 64}, std::vector<float>(64 * 64, 0.5f));
+    for (Call& call : calls_) {
+      call.context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      auto reader = stub_->AsyncModelInfer(&call.context, request, &queue_);
+      reader->Finish(&call.response, &call.status, &call);
+    }
+  }
+  ~SlowRequestsInFlight() {
+    queue_.Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue_.Next(&tag, &ok)) {
+    }
+  }
 
-  constexpr int kRequests = 12;
-  grpc::CompletionQueue queue;
+  // Once the first answer is back the others have reached the daemon's queue
+  // (one connection, sent in order). False if none came back.
+  bool AwaitFirst() { return Await(1); }
+  // Waits for every answer, then checks each succeeded with one output.
+  void ExpectAllAnswered() {
+    Await(static_cast<int>(calls_.size()));
+    for (const Call& call : calls_) {
+      EXPECT_TRUE(call.status.ok()) << call.status.error_message();
+      EXPECT_EQ(call.response.raw_output_contents_size(), 1);
+    }
+  }
+
+ private:
   struct Call {
     grpc::ClientContext context;
     inference::ModelInferResponse response;
     grpc::Status status;
   };
-  std::vector<Call> calls(kRequests);
-  const inference::ModelInferRequest request = Fp32Request("slow", "x", {64, 64}, std::vector<float>(64 * 64, 0.5f));
-  for (int i = 0; i < kRequests; ++i) {
-    calls[i].context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    auto reader = stub->AsyncModelInfer(&calls[i].context, request, &queue);
-    reader->Finish(&calls[i].response, &calls[i].status, &calls[i]);
+
+  bool Await(int answers) {
+    void* tag = nullptr;
+    bool ok = false;
+    while (completed_ < answers && queue_.Next(&tag, &ok)) ++completed_;
+    return completed_ >= answers;
   }
-  // Once the first answer is back the others have reached the daemon's queue
-  // (one connection, sent in order); SIGTERM must not lose any of them.
-  void* tag = nullptr;
-  bool ok = false;
-  ASSERT_TRUE(queue.Next(&tag, &ok));
-  int completed = 1;
+
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+  grpc::CompletionQueue queue_;
+  std::vector<Call> calls_;
+  int completed_ = 0;
+};
+
+TEST(LifecycleTest, SigtermFinishesEveryRequestInFlightAndExitsZero) {
+  DaemonProcess daemon({"--model-repository", RepositoryWith({"slow"})});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  SlowRequestsInFlight requests(daemon, 12);
+  ASSERT_TRUE(requests.AwaitFirst());
+  // SIGTERM must not lose any of the requests already queued.
   std::future<std::optional<int>> exit_code =
       std::async(std::launch::async, [&] { return daemon.StopWith(SIGTERM); });
-  while (completed < kRequests && queue.Next(&tag, &ok)) ++completed;
-  for (const Call& call : calls) {
-    EXPECT_TRUE(call.status.ok()) << call.status.error_message();
-    EXPECT_EQ(call.response.raw_output_contents_size(), 1);
-  }
+  requests.ExpectAllAnswered();
   EXPECT_EQ(exit_code.get(), 0) << daemon.Log();
   EXPECT_NE(daemon.Log().find("SIGTERM received"), std::string::npos);
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
 }
 
 // Libraries start threads before main with these signals open (OpenBLAS
@@ -73,39 +100,18 @@ TEST(LifecycleTest, SighupAndRepeatedStopSignalsLoseNoRequest) {
   DaemonProcess daemon({"--model-repository", RepositoryWith({"slow"})});
   ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
   daemon.Signal(SIGHUP);
-  auto stub = daemon.NewStub();
-  constexpr int kRequests = 8;
-  grpc::CompletionQueue queue;
-  struct Call {
-    grpc::ClientContext context;
-    inference::ModelInferResponse response;
-    grpc::Status status;
-  };
-  std::vector<Call> calls(kRequests);
-  const inference::ModelInferRequest request = Fp32Request("slow", "x", {64, 64}, std::vector<float>(64 * 64, 0.5f));
-  for (int i = 0; i < kRequests; ++i) {
-    calls[i].context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-    auto reader = stub->AsyncModelInfer(&calls[i].context, request, &queue);
-    reader->Finish(&calls[i].response, &calls[i].status, &calls[i]);
-  }
-  void* tag = nullptr;
-  bool ok = false;
-  ASSERT_TRUE(queue.Next(&tag, &ok));
-  int completed = 1;
+  SlowRequestsInFlight requests(daemon, 8);
+  ASSERT_TRUE(requests.AwaitFirst());
   daemon.Signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   daemon.Signal(SIGTERM);
   daemon.Signal(SIGINT);
   daemon.Signal(SIGHUP);
-  while (completed < kRequests && queue.Next(&tag, &ok)) ++completed;
-  for (const Call& call : calls) EXPECT_TRUE(call.status.ok()) << call.status.error_message();
+  requests.ExpectAllAnswered();
   EXPECT_EQ(daemon.WaitForExit(std::chrono::seconds(60)), 0) << daemon.Log();
   const std::string log = daemon.Log();
   EXPECT_NE(log.find("SIGHUP received and ignored"), std::string::npos) << log;
   EXPECT_NE(log.find("SIGTERM received: refusing new requests"), std::string::npos) << log;
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
 }
 
 // The classifier's load (optimisation, warm-up, latency profile) takes the
