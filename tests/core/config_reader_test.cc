@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_util/temp_dir.h"
@@ -453,6 +454,23 @@ TEST(LoadYamlFileTest, MalformedYamlIsInvalidArgumentNamingTheFile) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_THAT(std::string(status.message()), HasSubstr(file + ": not valid YAML: ")) << text;
   }
+}
+
+TEST(LoadYamlFileTest, FileOverTheSizeLimitIsRefusedBeforeParsing) {
+  test_util::ScratchDir dir;
+  std::string text = "a: 1\n";
+  text.resize(kMaxConfigFileBytes + 1, '#');
+  const std::string file = dir.WriteFile("huge.yaml", text);
+  YAML::Node node;
+  const absl::Status status = LoadYamlFile(file, &node);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), absl::StrCat(file,
+                                           ": 1048577 bytes, larger than the 1048576 bytes a configuration "
+                                           "file may have"));
+
+  text.resize(kMaxConfigFileBytes);
+  EXPECT_TRUE(LoadYamlFile(dir.WriteFile("largest.yaml", text), &node).ok());
+  EXPECT_EQ(node["a"].as<int>(), 1);
 }
 
 TEST(LoadYamlFileTest, EmptyFileIsANullDocument) {

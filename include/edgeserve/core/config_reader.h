@@ -58,7 +58,10 @@ class ConfigReader {
   std::vector<std::string> errors_;
 };
 
-// Parses `file` as YAML; an unreadable or malformed file is an error naming it.
+inline constexpr std::uintmax_t kMaxConfigFileBytes = 1 << 20;
+
+// Parses `file` as YAML; an unreadable, malformed or oversized file is an
+// error naming it.
 absl::Status LoadYamlFile(const std::string& file, YAML::Node* node);
 
 }  // namespace edgeserve::core
