@@ -37,7 +37,30 @@ std::string FormatEpochMillis(uint64_t millis) {
 
 }  // namespace
 
-std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
+std::string Printable(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", byte);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string FormatTable(const std::vector<std::vector<std::string>>& cells) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : cells) {
+    rows.emplace_back();
+    for (const std::string& cell : row) rows.back().push_back(Printable(cell));
+  }
   std::vector<size_t> widths;
   for (const auto& row : rows) {
     if (widths.size() < row.size()) widths.resize(row.size(), 0);
@@ -58,7 +81,7 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
 }
 
 std::string FormatTensor(absl::string_view name, const core::Tensor& tensor) {
-  std::string out = absl::StrCat("output ", name, ": ", core::DataTypeName(tensor.datatype), " ",
+  std::string out = absl::StrCat("output ", Printable(name), ": ", core::DataTypeName(tensor.datatype), " ",
                                  FormatShape(tensor.shape), "\n");
   const size_t element_size = core::DataTypeSize(tensor.datatype);  // 0 only for BYTES
   const int64_t count =
@@ -89,8 +112,8 @@ std::string FormatTensor(absl::string_view name, const core::Tensor& tensor) {
 
 std::string FormatServerMetadata(const inference::ServerMetadataResponse& metadata) {
   return absl::StrCat(
-      "name: ", metadata.name(), "\nversion: ", metadata.version(), "\nextensions: ",
-      metadata.extensions().empty() ? "(none)" : absl::StrJoin(metadata.extensions(), ", "), "\n");
+      "name: ", Printable(metadata.name()), "\nversion: ", Printable(metadata.version()), "\nextensions: ",
+      metadata.extensions().empty() ? "(none)" : Printable(absl::StrJoin(metadata.extensions(), ", ")), "\n");
 }
 
 std::string FormatRepositoryIndex(const inference::RepositoryIndexResponse& index) {
@@ -132,8 +155,8 @@ std::string FormatModelConfig(const inference::ModelConfig& config) {
 }
 
 std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata) {
-  std::string out = absl::StrCat("model: ", metadata.name(), "\nplatform: ", metadata.platform(),
-                                 "\nversions: ", absl::StrJoin(metadata.versions(), ", "), "\n");
+  std::string out = absl::StrCat("model: ", Printable(metadata.name()), "\nplatform: ", Printable(metadata.platform()),
+                                 "\nversions: ", Printable(absl::StrJoin(metadata.versions(), ", ")), "\n");
   const auto tensors = [](const auto& list) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& tensor : list) {
@@ -153,9 +176,12 @@ std::string FormatModelMetadata(const inference::ModelMetadataResponse& metadata
                       instance.healthy() ? "healthy" : "out of rotation"});
       if (!instance.fallback().empty()) {
         notes.push_back(absl::StrCat("  group ", instance.group(), " fell back to ", instance.kind(), ": ",
-                                     instance.fallback(), "\n"));
+                                     Printable(instance.fallback()), "\n"));
       }
-      if (!instance.healthy()) notes.push_back(absl::StrCat("  ", instance.device(), ": ", instance.health_error(), "\n"));
+      if (!instance.healthy()) {
+        notes.push_back(
+            absl::StrCat("  ", Printable(instance.device()), ": ", Printable(instance.health_error()), "\n"));
+      }
     }
     notes.erase(std::unique(notes.begin(), notes.end()), notes.end());
     absl::StrAppend(&out, "instances:\n", FormatTable(rows), absl::StrJoin(notes, ""));
@@ -168,10 +194,9 @@ std::string FormatModelStatistics(const inference::ModelStatisticsResponse& stat
   std::string out;
   for (const auto& model : statistics.model_stats()) {
     const auto& stats = model.inference_stats();
-    absl::StrAppend(&out, "model ", model.name(), " version ", model.version(), "\n",
-                    "  inference_count ", model.inference_count(), "\n", "  execution_count ",
-                    model.execution_count(), "\n", "  last_inference ",
-                    FormatEpochMillis(model.last_inference()), "\n");
+    absl::StrAppend(&out, "model ", Printable(model.name()), " version ", Printable(model.version()), "\n",
+                    "  inference_count ", model.inference_count(), "\n", "  execution_count ", model.execution_count(),
+                    "\n", "  last_inference ", FormatEpochMillis(model.last_inference()), "\n");
     absl::StrAppend(&out, FormatTable({
                               {"  success", FormatDuration(stats.success())},
                               {"  fail", FormatDuration(stats.fail())},

@@ -17,8 +17,13 @@ namespace edgeserve::cli {
 // How many leading elements of a tensor are printed.
 inline constexpr int64_t kPrintedElements = 16;
 
-// Columns left-aligned, two spaces apart, no trailing spaces.
-std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
+// `text` with control characters written as escapes (\n, \t, \xNN), so a
+// name or message from the server cannot break the lines printed around it.
+std::string Printable(absl::string_view text);
+
+// Columns left-aligned, two spaces apart, no trailing spaces; cells are
+// Printable.
+std::string FormatTable(const std::vector<std::vector<std::string>>& cells);
 
 // "output NAME: DATATYPE [shape]", the first kPrintedElements values with the
 // element count and, for a 2-D floating tensor (a classifier's logits), the

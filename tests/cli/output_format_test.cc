@@ -93,6 +93,25 @@ TEST(CliFormatTest, RepositoryIndex) {
             "broken    3        UNAVAILABLE  model.pt: file not found\n");
 }
 
+TEST(CliFormatTest, ControlCharactersFromTheServerCannotBreakTheLines) {
+  EXPECT_EQ(Printable("plain name, UTF-8 \u00e9"), "plain name, UTF-8 \u00e9");
+  EXPECT_EQ(Printable(std::string("a\nb\tc\rd\x1b[31m\x7f\0e", 15)), "a\\nb\\tc\\x0dd\\x1b[31m\\x7f\\x00e");
+
+  inference::RepositoryIndexResponse index;
+  auto* model = index.add_models();
+  model->set_name("two\nlines");
+  model->set_version("1");
+  model->set_state("UNAVAILABLE");
+  model->set_reason("config.yaml: a: unknown key\nconfig.yaml: b: unknown key");
+  EXPECT_EQ(FormatRepositoryIndex(index),
+            "NAME        VERSION  STATE        REASON\n"
+            "two\\nlines  1        UNAVAILABLE  config.yaml: a: unknown key\\nconfig.yaml: b: unknown key\n");
+
+  inference::ModelMetadataResponse metadata;
+  metadata.set_name("two\nlines");
+  EXPECT_TRUE(Contains(FormatModelMetadata(metadata), "model: two\\nlines\n"));
+}
+
 TEST(CliFormatTest, ServerMetadata) {
   inference::ServerMetadataResponse metadata;
   metadata.set_name("edgeserve");
