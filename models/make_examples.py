@@ -10,7 +10,7 @@ script gives the same files on every box; nothing is downloaded.
 import argparse
 import os
 import textwrap
-from typing import List
+from typing import List, Tuple
 
 import torch
 import torchvision
@@ -89,6 +89,20 @@ class SlowDoubler(torch.nn.Module):
         for _ in range(50):
             y = torch.tanh(y @ torch.ones(64, 64) / 64.0)
         return x * 2.0 + y * 0.0
+
+
+class PaddedSum(torch.nn.Module):
+    """Sums each row and says how long the rows it was given were, so that a
+    test sees both its own answer and whether its row was padded; burns
+    compute on the whole batch so that requests queue up behind it."""
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        y = torch.ones(x.shape[0], 64)
+        for _ in range(50):
+            y = torch.tanh(y @ torch.ones(64, 64) / 64.0)
+        sums = x.sum(dim=1, keepdim=True) + y[:, :1] * 0.0
+        lengths = torch.full((x.shape[0], 1), float(x.shape[1]))
+        return sums, lengths
 
 
 def write(root, name, module, config, version="1"):
@@ -299,6 +313,17 @@ def make_test_models(root):
             outputs:
               - {name: y, datatype: FP32, shape: [1]}
             """).lstrip())
+    write(root, "padded_sum", PaddedSum(), """
+        platform: torchscript
+        max_batch_size: 8
+        inputs:
+          - {name: x, datatype: FP32, shape: [-1], pad_value: 0}
+        outputs:
+          - {name: sum, datatype: FP32, shape: [1]}
+          - {name: padded_length, datatype: FP32, shape: [1]}
+        optimization: none
+        instance_groups: [{kind: CPU, count: 1, threads: 1}]
+        """)
     # A model whose config declares the wrong output shape: the warm-up catches it.
     write(root, "mismatched", Identity(), """
         platform: torchscript

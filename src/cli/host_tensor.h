@@ -28,10 +28,6 @@ absl::Status CheckSupported(core::DataType datatype);
 
 bool IsFloating(core::DataType datatype);
 
-// IEEE 754 binary16 <-> binary32, round to nearest even.
-uint16_t FloatToHalf(float value);
-float HalfToFloat(uint16_t bits);
-
 // core::ElementCount as a status: fails on a negative dimension or on
 // overflow, naming the shape.
 absl::StatusOr<int64_t> CheckedElementCount(const core::Shape& shape);

@@ -77,7 +77,7 @@ absl::StatusOr<core::Tensor> RandomTensor(core::DataType datatype, std::vector<i
       Fill<int64_t>(tensor.data, *count, [&] { return index(rng); });
       break;
     case core::DataType::kFp16:
-      Fill<uint16_t>(tensor.data, *count, [&] { return FloatToHalf(half_step(rng) / 2048.0f); });
+      Fill<uint16_t>(tensor.data, *count, [&] { return core::FloatToHalf(half_step(rng) / 2048.0f); });
       break;
     case core::DataType::kFp32:
       Fill<float>(tensor.data, *count, [&] { return unit_float(rng); });

@@ -1,6 +1,7 @@
 #include "edgeserve/repository/model_config.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -24,9 +25,38 @@ std::optional<int64_t> ItemBytesWithin(const core::TensorSpec& spec, int64_t lim
   return bytes;
 }
 
-// `max_item_bytes`, for inputs: the most one item may take.
+struct InputOptions {
+  int64_t max_item_bytes = 0;  // the most one item may take
+  int64_t model_max_batch_size = 0;
+  // Per input: the element its `pad_value` gives, or empty.
+  std::vector<std::string>* pad_elements = nullptr;
+};
+
+void ReadPadValue(core::ConfigReader& element, const core::TensorSpec& spec, const InputOptions& options,
+                  std::string* pad_element) {
+  if (!element.Has("pad_value")) return;
+  double value = 0;
+  element.Double("pad_value", &value, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max());
+  if (options.model_max_batch_size == 0) {
+    element.Error("pad_value",
+                  "padding lets requests of different sizes share a batch, so it needs max_batch_size "
+                  "above 0");
+  } else if (std::find(spec.shape.begin(), spec.shape.end(), -1) == spec.shape.end()) {
+    element.Error("pad_value", absl::StrCat("only a dimension declared -1 varies between requests, and shape ",
+                                            core::ShapeToString(spec.shape), " has none"));
+  } else if (spec.datatype != core::DataType::kBytes) {
+    absl::StatusOr<std::string> bytes = core::ScalarBytes(spec.datatype, value);
+    if (bytes.ok()) {
+      *pad_element = *std::move(bytes);
+    } else {
+      element.Error("pad_value", std::string(bytes.status().message()));
+    }
+  }
+}
+
+// `inputs`: given for the model's inputs, nothing for its outputs.
 void ReadTensors(core::ConfigReader& parent, const std::string& key, std::vector<core::TensorSpec>* tensors,
-                 std::optional<int64_t> max_item_bytes = std::nullopt) {
+                 const InputOptions* inputs = nullptr) {
   std::vector<core::ConfigReader> elements = parent.Sequence(key);
   if (!parent.Has(key)) {
     parent.Error(key, "required: list each tensor as {name, datatype, shape}");
@@ -63,11 +93,15 @@ void ReadTensors(core::ConfigReader& parent, const std::string& key, std::vector
         break;
       }
     }
-    if (shape_valid && max_item_bytes && spec.datatype != core::DataType::kBytes &&
-        !ItemBytesWithin(spec, *max_item_bytes)) {
+    if (shape_valid && inputs != nullptr && spec.datatype != core::DataType::kBytes &&
+        !ItemBytesWithin(spec, inputs->max_item_bytes)) {
       element.Error("shape", absl::StrCat("one item of shape [", absl::StrJoin(spec.shape, ","), "] takes more than ",
-                                          *max_item_bytes,
+                                          inputs->max_item_bytes,
                                           " bytes, the daemon's server.max_message_bytes: no request could carry it"));
+    }
+    if (inputs != nullptr) {
+      inputs->pad_elements->emplace_back();
+      if (shape_valid) ReadPadValue(element, spec, *inputs, &inputs->pad_elements->back());
     }
     parent.Merge(element.Finish());
     tensors->push_back(std::move(spec));
@@ -152,8 +186,24 @@ absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::
   if (!reader.Has("platform")) reader.Error("platform", "required: torchscript");
   reader.Choice("platform", &config.platform, {"torchscript"});
   reader.Int("max_batch_size", &config.max_batch_size, 0, limits.max_batch_size);
-  ReadTensors(reader, "inputs", &config.inputs, limits.max_message_bytes);
+  std::vector<std::string> pad_elements;
+  const InputOptions input_options{limits.max_message_bytes, config.max_batch_size, &pad_elements};
+  ReadTensors(reader, "inputs", &config.inputs, &input_options);
   ReadTensors(reader, "outputs", &config.outputs);
+  const auto padded = std::find_if(pad_elements.begin(), pad_elements.end(),
+                                   [](const std::string& element) { return !element.empty(); });
+  if (padded != pad_elements.end()) {
+    for (size_t i = 0; i < config.outputs.size(); ++i) {
+      const core::Shape& shape = config.outputs[i].shape;
+      if (std::find(shape.begin(), shape.end(), -1) != shape.end()) {
+        reader.Error(absl::StrCat("outputs[", i, "].shape"),
+                     absl::StrCat("a -1 dimension cannot be cut back to each request's own size after padding (inputs[",
+                                  padded - pad_elements.begin(),
+                                  "].pad_value): with padding, outputs need fixed "
+                                  "shapes"));
+      }
+    }
+  }
   std::string optimization = "auto";
   reader.Choice("optimization", &optimization, {"auto", "optimize", "none"});
   config.optimization = optimization == "optimize" ? Optimization::kOptimize
@@ -206,6 +256,7 @@ absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& file, const std::
   reader.Choice("precision", &precision, {"fp32", "fp16", "bf16"});
   config.precision = hal::PrecisionFromName(precision).value_or(hal::Precision::kFp32);
   ReadBatching(reader, limits, &config);
+  if (padded != pad_elements.end()) config.batching.pad_elements = std::move(pad_elements);
   if (absl::Status status = reader.Finish(); !status.ok()) return status;
   return config;
 }

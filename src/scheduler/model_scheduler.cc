@@ -280,24 +280,54 @@ void ModelScheduler::WorkerLoop(size_t instance) {
 absl::Span<const core::TensorView> ModelScheduler::Assemble(Worker& worker, const std::vector<QueuedRequest>& batch,
                                                             int64_t rows) {
   const std::vector<core::TensorView>& first = batch.front().request->inputs;
+  const std::vector<std::string>& pad_elements = options_.batching.pad_elements;
   worker.batch_inputs.resize(first.size());
   worker.batch_views.resize(first.size());
   for (size_t input = 0; input < first.size(); ++input) {
-    size_t total = 0;
-    for (const QueuedRequest& entry : batch) total += entry.request->inputs[input].data.size();
-    std::string& bytes = worker.batch_inputs[input];
-    bytes.resize(total);
-    size_t offset = 0;
-    for (const QueuedRequest& entry : batch) {
-      const absl::string_view data = entry.request->inputs[input].data;
-      if (!data.empty()) std::memcpy(&bytes[offset], data.data(), data.size());
-      offset += data.size();
-    }
     core::TensorView& view = worker.batch_views[input];
     view.name = first[input].name;
     view.datatype = first[input].datatype;
     view.shape = first[input].shape;
+    bool padded = false;
+    if (input < pad_elements.size() && !pad_elements[input].empty()) {
+      for (const QueuedRequest& entry : batch) {
+        const core::Shape& shape = entry.request->inputs[input].shape;
+        for (size_t k = 1; k < shape.size(); ++k) {
+          padded = padded || shape[k] != view.shape[k];
+          view.shape[k] = std::max(view.shape[k], shape[k]);
+        }
+      }
+    }
     view.shape[0] = rows;
+    std::string& bytes = worker.batch_inputs[input];
+    if (padded) {
+      const std::string& element = pad_elements[input];
+      const size_t size = static_cast<size_t>(core::ElementCount(view.shape)) * element.size();
+      if (element.find_first_not_of('\0') == std::string::npos) {
+        bytes.assign(size, '\0');
+      } else {
+        bytes.resize(size);
+        for (size_t offset = 0; offset < size; offset += element.size()) {
+          std::memcpy(&bytes[offset], element.data(), element.size());
+        }
+      }
+      int64_t first_row = 0;
+      for (const QueuedRequest& entry : batch) {
+        const core::TensorView& own = entry.request->inputs[input];
+        core::CopyIntoPadded(own.data, own.shape, element.size(), view.shape, first_row, bytes.data());
+        first_row += own.shape[0];
+      }
+    } else {
+      size_t total = 0;
+      for (const QueuedRequest& entry : batch) total += entry.request->inputs[input].data.size();
+      bytes.resize(total);
+      size_t offset = 0;
+      for (const QueuedRequest& entry : batch) {
+        const absl::string_view data = entry.request->inputs[input].data;
+        if (!data.empty()) std::memcpy(&bytes[offset], data.data(), data.size());
+        offset += data.size();
+      }
+    }
     view.data = bytes;
   }
   return worker.batch_views;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 
@@ -48,6 +49,66 @@ double Milliseconds(std::chrono::nanoseconds duration) { return static_cast<doub
 std::string FormatMs(std::chrono::nanoseconds duration) {
   return absl::StrCat(static_cast<double>(static_cast<int64_t>(Milliseconds(duration) * 100)) / 100, " ms");
 }
+
+// Padding may at most double a batch's input bytes: beyond that the
+// forward would mostly work on padding, and one long request batched with
+// many short ones would make the batch tensor many times its members.
+constexpr double kMaxPaddedToOwnBytes = 2;
+
+// The inputs of a batch being formed, as requests join it behind its head:
+// they must have equal shapes, except in the dimensions of padded inputs.
+class BatchShape {
+ public:
+  BatchShape(const std::vector<std::string>& pad_elements, const QueuedRequest& head) : pad_elements_(pad_elements) {
+    for (const core::TensorView& input : head.request->inputs) {
+      largest_.emplace_back(input.shape.begin() + (input.shape.empty() ? 0 : 1), input.shape.end());
+    }
+    Add(head);
+  }
+
+  bool Admits(const QueuedRequest& entry) const {
+    const std::vector<core::TensorView>& inputs = entry.request->inputs;
+    if (inputs.size() != largest_.size()) return false;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const core::Shape& shape = inputs[i].shape;
+      if (shape.size() != largest_[i].size() + 1) return false;
+      if (i < pad_elements_.size() && !pad_elements_[i].empty()) continue;
+      if (!std::equal(shape.begin() + 1, shape.end(), largest_[i].begin())) return false;
+    }
+    if (pad_elements_.empty()) return true;
+    double padded_row_bytes = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      double elements = 1;
+      for (size_t k = 0; k < largest_[i].size(); ++k) {
+        elements *= static_cast<double>(std::max(inputs[i].shape[k + 1], largest_[i][k]));
+      }
+      padded_row_bytes += elements * static_cast<double>(core::DataTypeSize(inputs[i].datatype));
+    }
+    const double rows = static_cast<double>(rows_ + entry.request->batch_size);
+    return rows * padded_row_bytes <= kMaxPaddedToOwnBytes * static_cast<double>(own_bytes_ + InputBytes(entry));
+  }
+
+  void Add(const QueuedRequest& entry) {
+    rows_ += entry.request->batch_size;
+    own_bytes_ += InputBytes(entry);
+    const std::vector<core::TensorView>& inputs = entry.request->inputs;
+    for (size_t i = 0; i < largest_.size(); ++i) {
+      for (size_t k = 0; k < largest_[i].size(); ++k) largest_[i][k] = std::max(largest_[i][k], inputs[i].shape[k + 1]);
+    }
+  }
+
+ private:
+  static int64_t InputBytes(const QueuedRequest& entry) {
+    int64_t bytes = 0;
+    for (const core::TensorView& input : entry.request->inputs) bytes += static_cast<int64_t>(input.data.size());
+    return bytes;
+  }
+
+  const std::vector<std::string>& pad_elements_;
+  std::vector<core::Shape> largest_;  // per input, each dimension after the batch's at its largest so far
+  int64_t rows_ = 0;
+  int64_t own_bytes_ = 0;
+};
 
 }  // namespace
 
@@ -281,17 +342,6 @@ TimePoint RequestQueue::PredictAnswer(const QueuedRequest& entry, TimePoint dead
   return now;
 }
 
-bool RequestQueue::SameShapes(const QueuedRequest& a, const QueuedRequest& b) const {
-  const auto& left = a.request->inputs;
-  const auto& right = b.request->inputs;
-  if (left.size() != right.size()) return false;
-  for (size_t i = 0; i < left.size(); ++i) {
-    if (left[i].shape.size() != right[i].shape.size()) return false;
-    if (!std::equal(left[i].shape.begin() + 1, left[i].shape.end(), right[i].shape.begin() + 1)) return false;
-  }
-  return true;
-}
-
 absl::Status RequestQueue::LateStatus(const QueuedRequest& entry, TimePoint now, TimePoint earliest_start) const {
   const std::string waited = FormatMs(now - entry.enqueued);
   if (now >= entry.deadline) {
@@ -321,6 +371,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
   };
   std::vector<Pick> picks;
   const QueuedRequest* head = nullptr;
+  std::optional<BatchShape> shape;
   int64_t rows = 0;
   int64_t limit = max_rows_;
   TimePoint earliest_deadline = kNever;
@@ -342,6 +393,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
       const int64_t entry_rows = entry.request->batch_size;
       if (head == nullptr) {
         head = &entry;
+        shape.emplace(config_.pad_elements, entry);
         rows = entry_rows;
         earliest_deadline = entry.deadline;
         limit = BatchCap(profile, entry);
@@ -349,7 +401,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
         full = !batches_ || rows >= limit;
         continue;
       }
-      if (!SameShapes(*head, entry)) continue;
+      if (!shape->Admits(entry)) continue;
       if (rows + entry_rows > limit) {
         full = true;
         break;
@@ -362,6 +414,7 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
       }
       earliest_deadline = deadline;
       rows += entry_rows;
+      shape->Add(entry);
       picks.push_back({&queue, i});
       full = rows >= limit;
     }

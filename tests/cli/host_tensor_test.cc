@@ -46,28 +46,6 @@ TEST(CliHostTensorTest, OnlyFloatingTypesAreFloating) {
   EXPECT_FALSE(IsFloating(core::DataType::kBool));
 }
 
-TEST(CliHostTensorTest, ConvertsHalfPrecision) {
-  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
-  EXPECT_EQ(FloatToHalf(-2.0f), 0xc000);
-  EXPECT_EQ(FloatToHalf(0.5f), 0x3800);
-  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
-  EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -26)), 0x0000);  // underflows to zero
-  EXPECT_EQ(FloatToHalf(1e6f), 0x7c00);                   // overflows to infinity
-  EXPECT_EQ(FloatToHalf(-std::numeric_limits<float>::infinity()), 0xfc00);
-  // Ties round to even: 1 + 2^-11 lies halfway between 1 and 1 + 2^-10.
-  EXPECT_EQ(FloatToHalf(1.0f + std::ldexp(1.0f, -11)), 0x3c00);
-  EXPECT_EQ(FloatToHalf(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
-
-  EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
-  EXPECT_EQ(HalfToFloat(0xc000), -2.0f);
-  EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);
-  EXPECT_EQ(HalfToFloat(0x0001), std::ldexp(1.0f, -24));
-  EXPECT_EQ(HalfToFloat(0x8000), -0.0f);
-  EXPECT_TRUE(std::isinf(HalfToFloat(0x7c00)));
-  EXPECT_TRUE(std::isnan(HalfToFloat(FloatToHalf(std::nanf("")))));
-}
-
 TEST(CliHostTensorTest, CountsElements) {
   EXPECT_EQ(CheckedElementCount({}).value(), 1);
   EXPECT_EQ(CheckedElementCount({3}).value(), 3);

@@ -1,7 +1,9 @@
 #include "edgeserve/core/tensor.h"
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -56,6 +58,40 @@ TEST(ShapeToStringTest, BracketsAndCommasWithoutSpaces) {
   EXPECT_EQ(ShapeToString({1, 3, 224, 224}), "[1,3,224,224]");
   EXPECT_EQ(ShapeToString({-1, 16}), "[-1,16]");
   EXPECT_EQ(ShapeToString({kMax, 0}), "[9223372036854775807,0]");
+}
+
+TEST(CopyIntoPaddedTest, EveryElementKeepsItsIndexAndThePaddingIsLeftAlone) {
+  // Source [2, 2, 3] holding 1..12, into a destination [4, 3, 4] of '.' at row 1.
+  std::string source;
+  for (char c = 1; c <= 12; ++c) source.push_back(c);
+  std::string destination(4 * 3 * 4, '.');
+  CopyIntoPadded(source, {2, 2, 3}, 1, {4, 3, 4}, 1, destination.data());
+  std::string expected(4 * 3 * 4, '.');
+  for (int row = 0; row < 2; ++row) {
+    for (int i = 0; i < 2; ++i) {
+      for (int j = 0; j < 3; ++j) expected[((row + 1) * 3 + i) * 4 + j] = static_cast<char>(1 + row * 6 + i * 3 + j);
+    }
+  }
+  EXPECT_EQ(destination, expected);
+}
+
+TEST(CopyIntoPaddedTest, WideElementsAndRankOne) {
+  const int32_t values[] = {7, 8, 9};
+  std::string destination(5 * sizeof(int32_t), '\0');
+  CopyIntoPadded(absl::string_view(reinterpret_cast<const char*>(values), sizeof(values)), {3}, sizeof(int32_t), {5}, 2,
+                 destination.data());
+  int32_t copied[5];
+  std::memcpy(copied, destination.data(), sizeof(copied));
+  EXPECT_EQ(copied[0], 0);
+  EXPECT_EQ(copied[1], 0);
+  EXPECT_EQ(copied[2], 7);
+  EXPECT_EQ(copied[4], 9);
+
+  // Same shapes: a plain copy.
+  std::string same(3 * sizeof(int32_t), '\0');
+  CopyIntoPadded(absl::string_view(reinterpret_cast<const char*>(values), sizeof(values)), {1, 3}, sizeof(int32_t),
+                 {1, 3}, 0, same.data());
+  EXPECT_EQ(0, std::memcmp(same.data(), values, sizeof(values)));
 }
 
 }  // namespace

@@ -224,7 +224,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
   std::map<std::string, inference::RepositoryIndexResponse::ModelIndex> models;
   for (const auto& model : response.models()) models[model.name()] = model;
-  ASSERT_EQ(models.size(), 15u);
+  ASSERT_EQ(models.size(), 16u);
   EXPECT_EQ(models["identity"].state(), "READY");
   EXPECT_EQ(models["versioned"].version(), "3");
   EXPECT_EQ(models["corrupt"].state(), "UNAVAILABLE");
@@ -235,7 +235,7 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   request.set_ready(true);
   response.Clear();
   ASSERT_TRUE(stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response).ok());
-  EXPECT_EQ(response.models_size(), 13);
+  EXPECT_EQ(response.models_size(), 14);
   for (const auto& model : response.models()) EXPECT_EQ(model.state(), "READY") << model.name();
 }
 
@@ -673,7 +673,7 @@ TEST_F(InferenceApiTest, ModelStatisticsCountInferencesExecutionsAndFailures) {
   stats_request.set_name("");
   inference::ModelStatisticsResponse all;
   ASSERT_TRUE(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).ok());
-  EXPECT_EQ(all.model_stats_size(), 13) << "one entry per ready model";
+  EXPECT_EQ(all.model_stats_size(), 14) << "one entry per ready model";
   stats_request.set_name("nope");
   EXPECT_EQ(stub_->ModelStatistics(ContextWithDeadline().get(), stats_request, &all).error_code(),
             grpc::StatusCode::NOT_FOUND);

@@ -134,6 +134,80 @@ TEST(SchedulerTest, UnderConcurrencyRequestsShareExecutionsAndEachGetsItsOwnAnsw
   }
 }
 
+// Clients sending rows of 4 to 7 values to `model` (padded_sum) at once:
+// how many answers held their own row's sum, and how many came from a row
+// padded beyond its own length (the model reports the length it was given).
+struct PaddedSumAnswers {
+  int correct = 0;
+  int padded = 0;
+  std::string first_error;  // of a request that failed, for the assertion's message
+};
+
+PaddedSumAnswers SendRowsOfDifferentLengths(const DaemonProcess& daemon, const std::string& model) {
+  constexpr int kClients = 8;
+  constexpr int kRequests = 20;
+  std::vector<std::future<PaddedSumAnswers>> clients;
+  for (int client = 0; client < kClients; ++client) {
+    clients.push_back(std::async(std::launch::async, [&daemon, &model, client] {
+      auto stub = daemon.NewStub();
+      PaddedSumAnswers answers;
+      for (int i = 0; i < kRequests; ++i) {
+        const int length = 4 + (client + i) % 4;
+        std::vector<float> values;
+        float sum = 0;  // whole numbers: exact in any order of addition
+        for (int j = 0; j < length; ++j) {
+          values.push_back(static_cast<float>(client * 100 + i + j));
+          sum += values.back();
+        }
+        ModelInferResponse response;
+        const grpc::Status status =
+            stub->ModelInfer(ContextWithDeadline().get(), Fp32Request(model, "x", {1, length}, values), &response);
+        if (!status.ok() || response.raw_output_contents_size() != 2) {
+          if (answers.first_error.empty()) answers.first_error = status.error_message();
+          continue;
+        }
+        const std::vector<float> own_sum = Floats(response.raw_output_contents(0));
+        const std::vector<float> given_length = Floats(response.raw_output_contents(1));
+        if (own_sum.size() != 1 || given_length.size() != 1) continue;
+        answers.correct += own_sum[0] == sum ? 1 : 0;
+        answers.padded += given_length[0] > static_cast<float>(length) ? 1 : 0;
+      }
+      return answers;
+    }));
+  }
+  PaddedSumAnswers total;
+  for (auto& client : clients) {
+    const PaddedSumAnswers answers = client.get();
+    total.correct += answers.correct;
+    total.padded += answers.padded;
+    if (total.first_error.empty()) total.first_error = answers.first_error;
+  }
+  return total;
+}
+
+TEST(SchedulerTest, RequestsOfDifferentLengthsShareBatchesPaddedOnlyWhereTheConfigSaysSo) {
+  const std::string config = ReadFile(std::string(EDGESERVE_TEST_MODELS) + "/padded_sum/config.yaml");
+  ASSERT_NE(config.find(", pad_value: 0}"), std::string::npos) << config;
+  {
+    DaemonProcess daemon({"--model-repository", Repository("padded_sum", "padded", config)});
+    ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+    const PaddedSumAnswers answers = SendRowsOfDifferentLengths(daemon, "padded");
+    EXPECT_EQ(answers.correct, 160) << "each answer is its own row's sum, padding included; " << answers.first_error;
+    EXPECT_GT(answers.padded, 0) << "rows of different lengths ran in one batch";
+    const inference::ModelStatistics stats = Statistics(daemon, "padded");
+    EXPECT_LT(stats.execution_count(), stats.inference_count());
+  }
+  std::string unpadded = config;
+  unpadded.replace(unpadded.find(", pad_value: 0}"), 15, "}");
+  DaemonProcess daemon({"--model-repository", Repository("padded_sum", "unpadded", unpadded)});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  const PaddedSumAnswers answers = SendRowsOfDifferentLengths(daemon, "unpadded");
+  EXPECT_EQ(answers.correct, 160) << answers.first_error;
+  EXPECT_EQ(answers.padded, 0) << "without pad_value only rows of one length share a batch";
+  const inference::ModelStatistics stats = Statistics(daemon, "unpadded");
+  EXPECT_LT(stats.execution_count(), stats.inference_count()) << "rows of one length still batch";
+}
+
 TEST(SchedulerTest, ARequestThatCannotMeetTheLatencyTargetIsRejectedAtOnce) {
   const std::string config = std::string(kDoublerConfig) + "batching: {mode: slo, latency_target_ms: 0.001}\n";
   DaemonProcess daemon({"--model-repository", Repository("slow_doubler", "doubler", config)});

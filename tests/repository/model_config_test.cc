@@ -433,5 +433,51 @@ TEST_F(ModelConfigTest, BatchingErrorsNameTheirKeys) {
   EXPECT_THAT(LoadError(base + "batching: {max_delay: 5}\n"), ::testing::HasSubstr("batching.max_delay"));
 }
 
+constexpr char kPaddedConfig[] = R"(
+platform: torchscript
+max_batch_size: 8
+inputs:
+  - {name: tokens, datatype: INT64, shape: [-1], pad_value: 0}
+  - {name: mask, datatype: FP16, shape: [2, -1], pad_value: -2}
+  - {name: scale, datatype: FP32, shape: [1]}
+outputs:
+  - {name: logits, datatype: FP32, shape: [3]}
+)";
+
+TEST_F(ModelConfigTest, PadValuesBecomeTheElementsThatPadEachInput) {
+  absl::StatusOr<ModelConfig> config = Load(kPaddedConfig);
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::vector<std::string>& pad = config->batching.pad_elements;
+  ASSERT_EQ(pad.size(), 3u);
+  EXPECT_EQ(pad[0], std::string(8, '\0'));
+  EXPECT_EQ(pad[1], std::string("\x00\xc0", 2));  // FP16 -2
+  EXPECT_EQ(pad[2], "");
+  EXPECT_TRUE(Load(kValidConfig)->batching.pad_elements.empty());
+}
+
+TEST_F(ModelConfigTest, PadValueErrorsNameTheKey) {
+  const std::string padded = kPaddedConfig;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string config = padded;
+    config.replace(config.find(from), from.size(), to);
+    return config;
+  };
+  EXPECT_THAT(LoadError(with("max_batch_size: 8", "max_batch_size: 0")),
+              HasSubstr("inputs[0].pad_value: padding lets requests of different sizes share a batch, so it needs "
+                        "max_batch_size above 0"));
+  EXPECT_THAT(LoadError(with("shape: [1]}", "shape: [1], pad_value: 0}")),
+              HasSubstr("inputs[2].pad_value: only a dimension declared -1 varies between requests, and shape [1] "
+                        "has none"));
+  EXPECT_THAT(LoadError(with("pad_value: 0}", "pad_value: 0.5}")),
+              HasSubstr("inputs[0].pad_value: 0.5 is not a INT64"));
+  EXPECT_THAT(LoadError(with("pad_value: 0}", "pad_value: zero}")),
+              HasSubstr("inputs[0].pad_value: expected a number"));
+  EXPECT_THAT(LoadError(with("shape: [3]}", "shape: [-1]}")),
+              HasSubstr("outputs[0].shape: a -1 dimension cannot be cut back to each request's own size after "
+                        "padding (inputs[0].pad_value)"));
+  EXPECT_THAT(LoadError(with("shape: [3]}", "shape: [3], pad_value: 0}")),
+              HasSubstr("outputs[0].pad_value: unknown key"));
+}
+
 }  // namespace
 }  // namespace edgeserve::repository

@@ -611,6 +611,52 @@ TEST_F(ModelSchedulerTest, RequestsQueuedTogetherRunAsOneBatchAndEachGetsItsOwnR
   EXPECT_EQ(snapshot.batches.at(3).compute_infer.count, 1u);
 }
 
+TEST_F(ModelSchedulerTest, RequestsOfDifferentSizesShareABatchPaddedWhereTheConfigAllowsIt) {
+  SchedulerOptions options;
+  options.model_name = kModel;
+  options.model_max_batch_size = 8;
+  options.batching.pad_elements = {"."};
+  StartWith(std::move(options), 1);
+  fakes_[0]->Block();
+  auto submit = [&](std::string payload, int64_t rows) {
+    auto owned = std::make_unique<OwnedRequest>();
+    owned->payload = std::move(payload);
+    core::TensorView view;
+    view.name = "in";
+    view.datatype = core::DataType::kUint8;
+    view.shape = {rows, static_cast<int64_t>(owned->payload.size()) / rows};
+    view.data = owned->payload;
+    owned->request.inputs.push_back(view);
+    owned->request.batch_size = rows;
+    const int number = static_cast<int>(requests_.size());
+    requests_.push_back(std::move(owned));
+    scheduler_->Enqueue(&requests_.back()->request, log_.For(number));
+  };
+  submit("xy", 1);
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  submit("abc", 1);
+  submit("de", 1);
+  submit("fghi", 2);
+  fakes_[0]->SetResult(std::vector<core::Tensor>{test_util::MakeTensor(core::DataType::kUint8, {4, 1}, "1234")});
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(4));
+
+  const std::vector<FakeExecutor::Call> calls = fakes_[0]->calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_THAT(calls[1].input_shapes[0], ElementsAre(4, 3));
+  EXPECT_EQ(calls[1].input_bytes[0],
+            "abc"
+            "de."
+            "fg."
+            "hi.");
+  const std::map<int, std::string> expected = {{1, "1"}, {2, "2"}, {3, "34"}};
+  for (const CompletionLog::Completion& completion : log_.completions()) {
+    if (completion.request == 0) continue;
+    ASSERT_TRUE(completion.result.ok()) << completion.result.status();
+    EXPECT_EQ((*completion.result)[0].data, expected.at(completion.request));
+  }
+}
+
 TEST_F(ModelSchedulerTest, ABatchWhoseOutputsLackItsRowsFailsEveryRequestInIt) {
   batching_shapes_ = true;
   StartBatching();

@@ -56,6 +56,7 @@ class RequestQueueTest : public ::testing::Test {
     core::TensorView view;
     view.name = "x";
     view.shape = {rows, width};
+    view.data = owned->converted_inputs.emplace_back(static_cast<size_t>(rows * width) * sizeof(float), '\0');
     owned->inputs.push_back(view);
     return owned.get();
   }
@@ -312,6 +313,29 @@ TEST_F(RequestQueueTest, OnlyRequestsOfTheSameShapeBatchTogether) {
   EXPECT_THAT(Dispatch(0), ::testing::ElementsAre("0", "2"));
   queue_->Finished(0, 2, nanoseconds(0), kStart);
   EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("1"));
+}
+
+TEST_F(RequestQueueTest, APaddedInputLetsRequestsOfDifferentSizesBatchTogether) {
+  BatchingConfig config = Slo(0);
+  config.pad_elements = {std::string(sizeof(float), '\0')};
+  Make(config);
+  Arrive(0, 1, /*width=*/4);
+  Arrive(0, 1, /*width=*/5);
+  Arrive(0, 2, /*width=*/3);
+  EXPECT_THAT(Dispatch(0), ::testing::ElementsAre("0", "1", "2"));
+}
+
+TEST_F(RequestQueueTest, PaddingMayAtMostDoubleTheBatchsBytes) {
+  BatchingConfig config = Slo(0);
+  config.pad_elements = {std::string(sizeof(float), '\0')};
+  Make(config);
+  Arrive(0, 1, /*width=*/1);
+  Arrive(0, 1, /*width=*/16);  // 2 x 16 padded against 17 of its own: in
+  Arrive(0, 1, /*width=*/1);   // 3 x 16 against 18: out
+  Arrive(0, 1, /*width=*/1);
+  EXPECT_THAT(Dispatch(0), ::testing::ElementsAre("0", "1"));
+  queue_->Finished(0, 2, nanoseconds(0), kStart);
+  EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("2", "3"));
 }
 
 TEST_F(RequestQueueTest, HigherPriorityFirstAndFifoWithinALevel) {

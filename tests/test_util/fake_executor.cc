@@ -112,6 +112,7 @@ absl::StatusOr<std::vector<core::Tensor>> FakeExecutor::Execute(absl::Span<const
     call.input_names.emplace_back(input.name.data(), input.name.size());
     call.input_bytes.emplace_back(input.data.data(), input.data.size());
     call.input_data.push_back(input.data.data());
+    call.input_shapes.push_back(input.shape);
   }
   if (prepare_count_ == 0 || prepare_thread_ != call.thread) execute_order_ok_ = false;
   calls_.push_back(std::move(call));

@@ -31,6 +31,7 @@ class FakeExecutor : public hal::Executor {
     std::vector<std::string> input_names;
     std::vector<std::string> input_bytes;  // a copy of each input's bytes
     std::vector<const char*> input_data;   // where each input's bytes were
+    std::vector<core::Shape> input_shapes;
     std::thread::id thread;
   };
 

@@ -45,4 +45,13 @@ int64_t ElementCount(const Shape& shape);
 // "[1,3,224,224]"
 std::string ShapeToString(const Shape& shape);
 
+// Copies the row-major tensor `source` of `source_shape` into the row-major
+// tensor at `destination` of `destination_shape`, from row `first_row` of
+// its leading dimension on. Each element keeps its index; where the
+// destination is larger, its bytes are left as they are (the padding). The
+// shapes have the same rank, at least 1, and the destination holds the
+// source at that row in every dimension.
+void CopyIntoPadded(absl::string_view source, const Shape& source_shape, size_t element_size,
+                    const Shape& destination_shape, int64_t first_row, char* destination);
+
 }  // namespace edgeserve::core

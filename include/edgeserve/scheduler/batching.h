@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -49,6 +50,11 @@ struct BatchingConfig {
   // Timeout of a request that sets no `timeout` parameter; zero: none.
   std::chrono::microseconds default_timeout{0};
   TimeoutAction timeout_action = TimeoutAction::kReject;
+  // Per model input, in the config's order (an input's `pad_value`): the
+  // bytes of the element that pads it, so that requests differing in its -1
+  // dimensions share a batch; empty: requests batch only with equal shapes.
+  // Empty vector: no input is padded.
+  std::vector<std::string> pad_elements;
 };
 
 absl::string_view BatchingModeName(BatchingMode mode);

@@ -108,7 +108,9 @@ class ModelScheduler {
   void WorkerLoop(size_t instance);
   void MeasureLatencyProfile(size_t instance);
   void RunBatch(size_t instance, std::vector<QueuedRequest> batch);
-  // Copies each request's inputs once into one contiguous tensor per input.
+  // Copies each request's inputs once into one contiguous tensor per input;
+  // where a padded input's shapes differ, into a tensor of the largest of
+  // each dimension, filled with its pad element.
   absl::Span<const core::TensorView> Assemble(Worker& worker, const std::vector<QueuedRequest>& batch,
                                               int64_t rows);
   void WatchDeadlines();

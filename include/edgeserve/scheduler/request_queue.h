@@ -156,7 +156,6 @@ class RequestQueue {
   // The largest batch the latency target allows (BatchCap's rule on the
   // fastest instance).
   int64_t FullBatchRows() const;
-  bool SameShapes(const QueuedRequest& a, const QueuedRequest& b) const;
   std::deque<QueuedRequest>& QueueOf(const QueuedRequest& entry);
   void Push(QueuedRequest entry, bool front);
   // Removes the entries `Next` marked (request set to null) and recounts.
