@@ -112,6 +112,11 @@ void FillModelConfig(const repository::ModelConfig& config, inference::ModelConf
     SetParameter(out, "batching.latency_target_ms",
                  absl::StrCat(static_cast<double>(batching.latency_target.count()) / 1000));
   }
+  std::vector<std::string> padded;
+  for (size_t i = 0; i < batching.pad_elements.size() && i < config.inputs.size(); ++i) {
+    if (!batching.pad_elements[i].empty()) padded.push_back(config.inputs[i].name);
+  }
+  if (!padded.empty()) SetParameter(out, "batching.padded_inputs", absl::StrJoin(padded, ","));
   SetParameter(out, "optimization", std::string(repository::OptimizationName(config.optimization)));
   SetParameter(out, "precision", std::string(hal::PrecisionName(config.precision)));
   std::vector<std::string> placement;

@@ -115,6 +115,19 @@ TEST(ModelConfigResponseTest, ModeNoneHasNoDynamicBatching) {
   EXPECT_EQ(Parameters(message).at("batching.mode"), "none");
 }
 
+TEST(ModelConfigResponseTest, PaddedInputsAreListedByName) {
+  repository::ModelConfig config = ClassifierConfig();
+  inference::ModelConfig message;
+  FillModelConfig(config, &message);
+  EXPECT_EQ(Parameters(message).count("batching.padded_inputs"), 0u);
+  config.inputs.push_back({"mask", core::DataType::kBool, {-1}});
+  config.inputs.push_back({"tokens", core::DataType::kInt64, {-1}});
+  config.batching.pad_elements = {"", std::string(1, '\0'), std::string(8, '\0')};
+  message.Clear();
+  FillModelConfig(config, &message);
+  EXPECT_EQ(Parameters(message).at("batching.padded_inputs"), "mask,tokens");
+}
+
 TEST(ModelConfigResponseTest, InstanceGroupsMapToTritonsKinds) {
   repository::ModelConfig config = ClassifierConfig();
   repository::InstanceGroup automatic;
