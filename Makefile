@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 EXAMPLE_MODELS := models/identity/1/model.pt models/add_sub/1/model.pt models/simple/1/model.pt models/classifier/1/model.pt \
                   models/mlp/1/model.pt models/mlp_int8/1/model.pt
 
-.PHONY: all deps configure build models run test bench bench-slo clean
+.PHONY: all deps configure build models run test bench bench-slo bench-padding clean
 
 all: build
 
@@ -39,6 +39,9 @@ bench: build models
 
 bench-slo: build models
 	bench/slo_sweep.sh $(BUILD_DIR)
+
+bench-padding: build models
+	bench/padding_bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

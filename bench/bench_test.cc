@@ -1,5 +1,6 @@
 // Tests of edgeserve-bench's parts that decide what a number means: which
 // requests count, how percentiles are taken, what is sent, what is printed.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -71,6 +72,15 @@ TEST(Flags, ParsesBothFormsAndSwitches) {
   EXPECT_EQ(*flags->Shape("shape"), (std::vector<int64_t>{1, 3}));
   EXPECT_TRUE(flags->Switch("json"));
   EXPECT_TRUE(flags->CheckAllUsed().ok());
+}
+
+TEST(Flags, ShapesAreSeparatedByColons) {
+  absl::StatusOr<Flags> flags = Flags::Parse({"--shape", "1,16:1,32:2,8"}, {});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(*flags->Shapes("shape"), (std::vector<std::vector<int64_t>>{{1, 16}, {1, 32}, {2, 8}}));
+  EXPECT_EQ(flags->Shape("shape").status().message(), "--shape: expected one shape, got 3");
+  EXPECT_FALSE(Flags::Parse({"--shape", "1,16:"}, {})->Shapes("shape").ok());
+  EXPECT_TRUE(Flags::Parse({}, {})->Shapes("shape")->empty());
 }
 
 TEST(Flags, RejectsTyposBadNumbersAndMissingValues) {
@@ -342,6 +352,33 @@ TEST(EchoServer, AnswersTheClosedLoop) {
   EXPECT_LE(report->latency.p50_us, report->latency.p99_us);
 }
 
+TEST(EchoServer, AnswersRequestsOfSeveralShapesTakenInTurn) {
+  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
+  ASSERT_TRUE(server.ok()) << server.status();
+  GrpcBenchOptions options;
+  options.url = absl::StrCat("127.0.0.1:", (*server)->port());
+  options.model = "identity";
+  options.inputs.shape = {1, 16};
+  options.other_shapes = {{2, 16}};
+  options.warmup_s = 0;
+  options.duration_s = 0.2;
+  absl::StatusOr<Report> mixed_batches = RunGrpcBench(options);
+  EXPECT_EQ(mixed_batches.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mixed_batches.status().message(), "--shape: every shape must have the same batch dimension");
+
+  options.inputs.shape = {2, 16};
+  options.other_shapes = {{2, 16}};
+  absl::StatusOr<Report> report = RunGrpcBench(options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_GT(report->requests, 0);
+  EXPECT_EQ(report->errors, 0) << report->first_error;
+  EXPECT_EQ(report->batch, 2);
+  const auto inputs = std::find_if(report->details.begin(), report->details.end(),
+                                   [](const auto& detail) { return detail.first == "inputs"; });
+  ASSERT_NE(inputs, report->details.end());
+  EXPECT_EQ(inputs->second, "INPUT0:FP32[2,16] | INPUT0:FP32[2,16]");
+}
+
 TEST(EchoServer, AnswersTheOpenLoop) {
   absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
@@ -378,7 +415,7 @@ TEST(RunOpenLoop, ReportsEveryArrivalWhenTheServerIsGone) {
   }
   std::vector<std::shared_ptr<grpc::Channel>> channels = {
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials())};
-  InferClient client(channels, inference::ModelInferRequest(), std::nullopt);
+  InferClient client(channels, {inference::ModelInferRequest()}, std::nullopt);
   OpenLoopOptions options;
   options.rate_per_s = 1000;
   options.duration = std::chrono::milliseconds(100);
@@ -416,7 +453,7 @@ TEST(RunOpenLoop, DropsBeyondTheCapAndCancelsWhatNeverAnswers) {
   ASSERT_NE(server, nullptr);
   std::vector<std::shared_ptr<grpc::Channel>> channels = {
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials())};
-  InferClient client(channels, inference::ModelInferRequest(), std::nullopt);
+  InferClient client(channels, {inference::ModelInferRequest()}, std::nullopt);
   OpenLoopOptions options;
   options.rate_per_s = 1000;
   options.max_in_flight = 5;

@@ -102,19 +102,31 @@ absl::StatusOr<double> Flags::Number(const std::string& name, double fallback, d
 }
 
 absl::StatusOr<std::vector<int64_t>> Flags::Shape(const std::string& name) {
-  used_.insert(name);
-  std::vector<int64_t> shape;
-  auto it = values_.find(name);
-  if (it == values_.end()) return shape;
-  for (absl::string_view part : absl::StrSplit(it->second, ',')) {
-    int64_t dim = 0;
-    if (!absl::SimpleAtoi(part, &dim) || dim < 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", name, ": expected positive dimensions separated by commas, got '", it->second, "'"));
-    }
-    shape.push_back(dim);
+  absl::StatusOr<std::vector<std::vector<int64_t>>> shapes = Shapes(name);
+  if (!shapes.ok()) return shapes.status();
+  if (shapes->size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": expected one shape, got ", shapes->size()));
   }
-  return shape;
+  return shapes->empty() ? std::vector<int64_t>() : shapes->front();
+}
+
+absl::StatusOr<std::vector<std::vector<int64_t>>> Flags::Shapes(const std::string& name) {
+  used_.insert(name);
+  std::vector<std::vector<int64_t>> shapes;
+  auto it = values_.find(name);
+  if (it == values_.end()) return shapes;
+  for (absl::string_view text : absl::StrSplit(it->second, ':')) {
+    std::vector<int64_t>& shape = shapes.emplace_back();
+    for (absl::string_view part : absl::StrSplit(text, ',')) {
+      int64_t dim = 0;
+      if (!absl::SimpleAtoi(part, &dim) || dim < 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--", name, ": expected positive dimensions separated by commas, shapes by ':', got '", it->second, "'"));
+      }
+      shape.push_back(dim);
+    }
+  }
+  return shapes;
 }
 
 absl::Status Flags::CheckAllUsed() const {

@@ -31,6 +31,8 @@ class Flags {
   absl::StatusOr<double> Number(const std::string& name, double fallback, double min);
   // "1,3,224,224" -> {1, 3, 224, 224}; empty when the flag is absent.
   absl::StatusOr<std::vector<int64_t>> Shape(const std::string& name);
+  // Shapes separated by ':' ("1,32:1,64"); empty when the flag is not given.
+  absl::StatusOr<std::vector<std::vector<int64_t>>> Shapes(const std::string& name);
 
   // An error naming every flag no getter asked for, so a typo such as
   // --concurency fails instead of silently running with the default.

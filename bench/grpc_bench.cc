@@ -32,22 +32,28 @@ Clock::duration FromSeconds(double seconds) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-// "INPUT0:FP32[1,16]", so a report says what was sent.
-std::string DescribeInputs(const inference::ModelInferRequest& request) {
-  std::string text;
-  for (const auto& input : request.inputs()) {
-    absl::StrAppend(&text, text.empty() ? "" : " ", input.name(), ":", input.datatype(), "[",
-                    absl::StrJoin(input.shape(), ","), "]");
+// "INPUT0:FP32[1,16]", so a report says what was sent; requests taken in
+// turn are separated by " | ".
+std::string DescribeInputs(const std::vector<inference::ModelInferRequest>& requests) {
+  std::vector<std::string> described;
+  for (const inference::ModelInferRequest& request : requests) {
+    std::string text;
+    for (const auto& input : request.inputs()) {
+      absl::StrAppend(&text, text.empty() ? "" : " ", input.name(), ":", input.datatype(), "[",
+                      absl::StrJoin(input.shape(), ","), "]");
+    }
+    described.push_back(std::move(text));
   }
-  return text;
+  return absl::StrJoin(described, " | ");
 }
 
 // A connected client for one model: what both modes set up before their
 // clock starts.
 struct Target {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  PreparedRequest prepared;
-  std::string inputs;  // DescribeInputs of the request
+  std::vector<inference::ModelInferRequest> requests;  // sent in turn
+  int64_t batch = 1;                                   // inferences per request
+  std::string inputs;                                  // DescribeInputs of the requests
 };
 
 absl::StatusOr<Target> Connect(const GrpcBenchOptions& options) {
@@ -76,11 +82,21 @@ absl::StatusOr<Target> Connect(const GrpcBenchOptions& options) {
                                                " failed: ", DescribeStatus(status)));
   }
 
-  absl::StatusOr<PreparedRequest> prepared =
-      BuildInferRequest(metadata, options.model, options.version, options.inputs);
-  if (!prepared.ok()) return prepared.status();
-  target.prepared = *std::move(prepared);
-  target.inputs = DescribeInputs(target.prepared.request);
+  std::vector<InputChoices> mix = {options.inputs};
+  for (const std::vector<int64_t>& shape : options.other_shapes) {
+    mix.push_back(options.inputs);
+    mix.back().shape = shape;
+  }
+  for (const InputChoices& choices : mix) {
+    absl::StatusOr<PreparedRequest> prepared = BuildInferRequest(metadata, options.model, options.version, choices);
+    if (!prepared.ok()) return prepared.status();
+    if (!target.requests.empty() && prepared->batch != target.batch) {
+      return absl::InvalidArgumentError("--shape: every shape must have the same batch dimension");
+    }
+    target.batch = prepared->batch;
+    target.requests.push_back(std::move(prepared->request));
+  }
+  target.inputs = DescribeInputs(target.requests);
   return target;
 }
 
@@ -111,8 +127,7 @@ absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
   absl::StatusOr<Target> target = Connect(options);
   if (!target.ok()) return target.status();
 
-  InferClient client(target->channels, std::move(target->prepared.request),
-                     std::chrono::milliseconds(options.timeout_ms));
+  InferClient client(target->channels, std::move(target->requests), std::chrono::milliseconds(options.timeout_ms));
   ClosedLoopOptions loop;
   loop.concurrency = options.concurrency;
   loop.threads = std::min(ClientThreads(options), options.concurrency);
@@ -124,7 +139,7 @@ absl::StatusOr<Report> RunGrpcBench(const GrpcBenchOptions& options) {
   report.mode = "grpc";
   report.target = DescribeTarget(options);
   report.concurrency = options.concurrency;
-  report.batch = target->prepared.batch;
+  report.batch = target->batch;
   report.warmup_s = options.warmup_s;
   report.duration_s = options.duration_s;
   report.requests = totals.requests;
@@ -185,11 +200,11 @@ absl::StatusOr<Report> RunOpenLoopBench(const OpenLoopBenchOptions& options) {
   const GrpcBenchOptions& where = options.target;
   absl::StatusOr<Target> target = Connect(where);
   if (!target.ok()) return target.status();
-  SetSchedulingParameters(options.parameters, target->prepared.request);
+  for (inference::ModelInferRequest& request : target->requests) SetSchedulingParameters(options.parameters, request);
 
   std::optional<std::chrono::microseconds> deadline;
   if (options.deadline_ms) deadline = std::chrono::microseconds(static_cast<int64_t>(*options.deadline_ms * 1000));
-  InferClient client(target->channels, std::move(target->prepared.request), deadline);
+  InferClient client(target->channels, std::move(target->requests), deadline);
   OpenLoopOptions loop;
   loop.rate_per_s = options.rate_per_s;
   loop.seed = options.seed;
@@ -200,7 +215,7 @@ absl::StatusOr<Report> RunOpenLoopBench(const OpenLoopBenchOptions& options) {
   loop.drain_timeout = std::chrono::milliseconds(where.timeout_ms);
   OpenLoopTotals totals = RunOpenLoop(client, loop);
 
-  Report report = SummarizeOpenLoop(totals, options, target->prepared.batch);
+  Report report = SummarizeOpenLoop(totals, options, target->batch);
   report.target = DescribeTarget(where);
   report.details.emplace_back("channels", absl::StrCat(where.channels));
   report.details.emplace_back("client threads", absl::StrCat(loop.threads, " + 1 sender"));

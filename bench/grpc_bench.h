@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "infer_request.h"
@@ -19,6 +20,9 @@ struct GrpcBenchOptions {
   std::string model;
   std::string version;  // empty: the server's choice
   InputChoices inputs;
+  // Further shapes (`--shape A:B:...` gives A in `inputs` and B... here):
+  // requests take each shape in turn.
+  std::vector<std::vector<int64_t>> other_shapes;
   int concurrency = 1;
   // Connections to spread the slots over; each channel gets its own TCP
   // connection, as separate clients would have.

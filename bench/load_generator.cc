@@ -62,8 +62,9 @@ Totals Recorder::Collect() {
 }
 
 InferClient::InferClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                         inference::ModelInferRequest request, std::optional<std::chrono::microseconds> deadline)
-    : request_(std::move(request)), deadline_(deadline) {
+                         std::vector<inference::ModelInferRequest> requests,
+                         std::optional<std::chrono::microseconds> deadline)
+    : requests_(std::move(requests)), deadline_(deadline) {
   for (const auto& channel : channels) stubs_.push_back(inference::GRPCInferenceService::NewStub(channel));
 }
 
@@ -78,7 +79,10 @@ void InferClient::Start(Call& call, grpc::CompletionQueue& cq, void* tag) {
         gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC), gpr_time_from_micros(deadline_->count(), GPR_TIMESPAN)));
   }
   auto& stub = stubs_[static_cast<size_t>(call.channel) % stubs_.size()];
-  call.reader = stub->AsyncModelInfer(&*call.context, request_, &cq);
+  const inference::ModelInferRequest& request =
+      requests_.size() == 1 ? requests_.front()
+                            : requests_[next_request_.fetch_add(1, std::memory_order_relaxed) % requests_.size()];
+  call.reader = stub->AsyncModelInfer(&*call.context, request, &cq);
   call.reader->Finish(&call.response, &call.status, tag != nullptr ? tag : &call);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -94,8 +95,9 @@ class InferClient {
   // server sees (a scheduler may plan with it); without one, calls carry no
   // deadline and the caller bounds them itself (RunOpenLoop cancels what is
   // left when its run ends).
-  InferClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels, inference::ModelInferRequest request,
-              std::optional<std::chrono::microseconds> deadline);
+  // `requests` (at least one) are sent in turn.
+  InferClient(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+              std::vector<inference::ModelInferRequest> requests, std::optional<std::chrono::microseconds> deadline);
 
   // Sends the request; when it ends, `call.status` and `call.response` are set
   // and `cq` yields `tag`, or &call when `tag` is null.
@@ -103,7 +105,8 @@ class InferClient {
 
  private:
   std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs_;
-  const inference::ModelInferRequest request_;
+  const std::vector<inference::ModelInferRequest> requests_;
+  std::atomic<size_t> next_request_{0};
   const std::optional<std::chrono::microseconds> deadline_;
 };
 

@@ -30,8 +30,10 @@ constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
       [--timeout-ms MS=10000] [--json]
     Inputs follow the model's metadata, filled with deterministic pseudo-random
     data and sent as raw_input_contents. A leading -1 becomes --batch (default
-    1); other -1 dimensions come from --shape, the full shape to send. --datatype
-    sends every input as T. Throughput counts inferences as requests x batch.
+    1); other -1 dimensions come from --shape, the full shape to send; shapes
+    separated by ':' (--shape 1,16:1,64) are sent in turn, each request taking
+    the next. --datatype sends every input as T. Throughput counts inferences as
+    requests x batch.
 
   open-loop    open-loop load: Poisson arrivals at a fixed rate, each request
                sent on schedule whether or not earlier ones have answered
@@ -98,7 +100,7 @@ absl::StatusOr<GrpcBenchOptions> ParseTargetOptions(Flags& flags, bool needs_url
   }
   options.version = flags.String("version", "");
   options.inputs.datatype = flags.String("datatype", "");
-  absl::StatusOr<std::vector<int64_t>> shape = flags.Shape("shape");
+  absl::StatusOr<std::vector<std::vector<int64_t>>> shape = flags.Shapes("shape");
   absl::StatusOr<int64_t> batch = flags.Int("batch", 0, 1);
   absl::StatusOr<int64_t> channels = flags.Int("channels", 1, 1);
   absl::StatusOr<int64_t> client_threads = flags.Int("client-threads", 0, 1);
@@ -109,7 +111,10 @@ absl::StatusOr<GrpcBenchOptions> ParseTargetOptions(Flags& flags, bool needs_url
                                      timeout_ms.status(), warmup.status(), duration.status()}) {
     if (!status.ok()) return status;
   }
-  options.inputs.shape = *shape;
+  if (!shape->empty()) {
+    options.inputs.shape = shape->front();
+    options.other_shapes.assign(shape->begin() + 1, shape->end());
+  }
   options.inputs.batch = *batch;
   options.channels = static_cast<int>(*channels);
   options.client_threads = static_cast<int>(*client_threads);
