@@ -347,6 +347,7 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
             : Assemble(worker_state_[instance], batch, rows);
   core::ExecutionTimings timings;
   absl::StatusOr<std::vector<core::Tensor>> outputs = executor->Execute(inputs, &timings);
+  const bool execution_failed = !outputs.ok();
   const auto took = std::chrono::duration_cast<std::chrono::nanoseconds>(core::Clock::now() - started);
   if (outputs.ok() && !alone) {
     for (const core::Tensor& tensor : *outputs) {
@@ -382,13 +383,32 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
     }
   }
   if (uint64_t suppressed = 0; failure_log_.Admit(&suppressed)) {
+    const std::string batch_mates = alone ? std::string()
+                                          : absl::StrCat(" and ", batch.size() - 1, " batched with it",
+                                                         execution_failed ? ", which run again one by one" : "");
     logger_->warn("model '{}' request '{}'{}: {}{}", options_.model_name,
-                  core::ClipForDisplay(batch.front().request->id, core::kMaxLoggedIdBytes),
-                  alone ? "" : absl::StrCat(" and ", batch.size() - 1, " batched with it"),
+                  core::ClipForDisplay(batch.front().request->id, core::kMaxLoggedIdBytes), batch_mates,
                   core::ClipForDisplay(outputs.status().message(), core::kMaxLoggedMessageBytes),
                   core::SuppressedNote(suppressed));
   }
-  for (QueuedRequest& entry : batch) entry.done(outputs.status());
+  // Outputs without a row for each request break the config's batching
+  // contract whatever the inputs; they fail the batch.
+  if (alone || !execution_failed) {
+    for (QueuedRequest& entry : batch) entry.done(outputs.status());
+    return;
+  }
+  // One request's input may have failed the whole batch (a model that raises
+  // on it, or a batch too large for the device's memory): each runs again by
+  // itself, ahead of the queue, and only those that fail alone fail.
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto entry = batch.rbegin(); entry != batch.rend(); ++entry) {
+      entry->alone = true;
+      queue_.PushFront(std::move(*entry));
+    }
+  }
+  work_available_.notify_all();
+  deadline_changed_.notify_one();
 }
 
 void ModelScheduler::WatchDeadlines() {

@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "e2e/daemon_process.h"
 
 namespace edgeserve::testing {
@@ -206,6 +208,64 @@ TEST(SchedulerTest, RequestsOfDifferentLengthsShareBatchesPaddedOnlyWhereTheConf
   EXPECT_EQ(answers.padded, 0) << "without pad_value only rows of one length share a batch";
   const inference::ModelStatistics stats = Statistics(daemon, "unpadded");
   EXPECT_LT(stats.execution_count(), stats.inference_count()) << "rows of one length still batch";
+}
+
+// The `failing` model raises on a negative input; served with batching, such
+// a request shares batches with others, which must not fail with it.
+TEST(SchedulerTest, ARequestThatMakesTheModelRaiseFailsAloneNotWithItsBatch) {
+  const std::string config =
+      "platform: torchscript\n"
+      "max_batch_size: 4\n"
+      "inputs: [{name: x, datatype: FP32, shape: [4]}]\n"
+      "outputs: [{name: y, datatype: FP32, shape: [4]}]\n"
+      "optimization: none\n"
+      "instance_groups: [{kind: CPU, count: 1, threads: 1}]\n";
+  DaemonProcess daemon({"--model-repository", Repository("failing", "picky", config)});
+  ASSERT_TRUE(daemon.WaitUntilLive()) << daemon.Log();
+  constexpr int kClients = 12;
+  constexpr int kRequests = 40;
+  struct Outcome {
+    int answered = 0;  // good requests answered correctly, bad ones refused with the model's error
+    std::string first_wrong;
+  };
+  std::vector<std::future<Outcome>> clients;
+  for (int client = 0; client < kClients; ++client) {
+    clients.push_back(std::async(std::launch::async, [&daemon, client] {
+      auto stub = daemon.NewStub();
+      Outcome outcome;
+      const bool bad = client % 4 == 0;
+      for (int i = 0; i < kRequests; ++i) {
+        const float value = static_cast<float>(client * 100 + i) * (bad ? -1.0f : 1.0f) - (bad ? 1.0f : 0.0f);
+        ModelInferResponse response;
+        const grpc::Status status = stub->ModelInfer(
+            ContextWithDeadline().get(), Fp32Request("picky", "x", {1, 4}, {value, value, value, value}), &response);
+        bool right;
+        if (bad) {
+          right = status.error_code() == grpc::StatusCode::INTERNAL &&
+                  status.error_message().find("negative input rejected by the model") != std::string::npos;
+        } else {
+          right = status.ok() && response.raw_output_contents_size() == 1 &&
+                  Floats(response.raw_output_contents(0)) == std::vector<float>(4, value + 1.0f);
+        }
+        if (right) {
+          ++outcome.answered;
+        } else if (outcome.first_wrong.empty()) {
+          outcome.first_wrong =
+              absl::StrCat(bad ? "bad" : "good", " request: ", status.error_code(), " ", status.error_message());
+        }
+      }
+      return outcome;
+    }));
+  }
+  for (auto& client : clients) {
+    const Outcome outcome = client.get();
+    EXPECT_EQ(outcome.answered, kRequests) << outcome.first_wrong;
+  }
+  const inference::ModelStatistics stats = Statistics(daemon, "picky");
+  bool batched = false;
+  for (const auto& batch : stats.batch_stats()) batched = batched || batch.batch_size() > 1;
+  EXPECT_TRUE(batched) << "requests shared batches";
+  EXPECT_NE(daemon.Log().find("which run again one by one"), std::string::npos) << daemon.Log();
 }
 
 TEST(SchedulerTest, ARequestThatCannotMeetTheLatencyTargetIsRejectedAtOnce) {

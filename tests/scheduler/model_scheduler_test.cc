@@ -145,6 +145,23 @@ class ModelSchedulerTest : public ::testing::Test {
     return number;
   }
 
+  // Enqueues a request of `rows` rows of [rows, payload bytes / rows].
+  int SubmitRows(std::string payload, int64_t rows) {
+    auto owned = std::make_unique<OwnedRequest>();
+    owned->payload = std::move(payload);
+    core::TensorView view;
+    view.name = "in";
+    view.datatype = core::DataType::kUint8;
+    view.shape = {rows, static_cast<int64_t>(owned->payload.size()) / rows};
+    view.data = owned->payload;
+    owned->request.inputs.push_back(view);
+    owned->request.batch_size = rows;
+    const int number = static_cast<int>(requests_.size());
+    requests_.push_back(std::move(owned));
+    scheduler_->Enqueue(&requests_.back()->request, log_.For(number));
+    return number;
+  }
+
   std::string Payload(int request) const { return requests_[static_cast<size_t>(request)]->payload; }
 
   struct OwnedRequest {
@@ -618,25 +635,11 @@ TEST_F(ModelSchedulerTest, RequestsOfDifferentSizesShareABatchPaddedWhereTheConf
   options.batching.pad_elements = {"."};
   StartWith(std::move(options), 1);
   fakes_[0]->Block();
-  auto submit = [&](std::string payload, int64_t rows) {
-    auto owned = std::make_unique<OwnedRequest>();
-    owned->payload = std::move(payload);
-    core::TensorView view;
-    view.name = "in";
-    view.datatype = core::DataType::kUint8;
-    view.shape = {rows, static_cast<int64_t>(owned->payload.size()) / rows};
-    view.data = owned->payload;
-    owned->request.inputs.push_back(view);
-    owned->request.batch_size = rows;
-    const int number = static_cast<int>(requests_.size());
-    requests_.push_back(std::move(owned));
-    scheduler_->Enqueue(&requests_.back()->request, log_.For(number));
-  };
-  submit("xy", 1);
+  SubmitRows("xy", 1);
   ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
-  submit("abc", 1);
-  submit("de", 1);
-  submit("fghi", 2);
+  SubmitRows("abc", 1);
+  SubmitRows("de", 1);
+  SubmitRows("fghi", 2);
   fakes_[0]->SetResult(std::vector<core::Tensor>{test_util::MakeTensor(core::DataType::kUint8, {4, 1}, "1234")});
   fakes_[0]->ReleaseAll();
   ASSERT_TRUE(log_.WaitFor(4));
@@ -655,6 +658,45 @@ TEST_F(ModelSchedulerTest, RequestsOfDifferentSizesShareABatchPaddedWhereTheConf
     ASSERT_TRUE(completion.result.ok()) << completion.result.status();
     EXPECT_EQ((*completion.result)[0].data, expected.at(completion.request));
   }
+}
+
+TEST_F(ModelSchedulerTest, ARequestThatFailsItsBatchFailsAloneAndItsBatchMatesRunAgainByThemselves) {
+  StartBatching();
+  // A model that raises on any row holding 'X', and otherwise returns each
+  // row's first byte.
+  fakes_[0]->SetModel([](absl::Span<const core::TensorView> inputs) -> absl::StatusOr<std::vector<core::Tensor>> {
+    const core::TensorView& input = inputs[0];
+    if (input.data.find('X') != absl::string_view::npos) return absl::InternalError("the model raised on X");
+    std::string firsts;
+    const int64_t rows = input.shape[0];
+    for (int64_t row = 0; row < rows; ++row) firsts.push_back(input.data[static_cast<size_t>(row * input.shape[1])]);
+    return std::vector<core::Tensor>{test_util::MakeTensor(core::DataType::kUint8, {rows, 1}, firsts)};
+  });
+  fakes_[0]->Block();
+  SubmitRows("c-request", 1);
+  ASSERT_TRUE(fakes_[0]->WaitForStarted(1));
+  const int good = SubmitRows("a-request", 1);
+  const int poison = SubmitRows("X-request", 1);
+  const int other = SubmitRows("b-request", 1);
+  fakes_[0]->ReleaseAll();
+  ASSERT_TRUE(log_.WaitFor(4));
+
+  const std::vector<FakeExecutor::Call> calls = fakes_[0]->calls();
+  ASSERT_EQ(calls.size(), 5u);  // the first; the three together; each of them alone
+  EXPECT_THAT(calls[1].input_shapes[0], ElementsAre(3, 9));
+  for (size_t call = 2; call < 5; ++call) EXPECT_EQ(calls[call].input_shapes[0][0], 1) << call;
+  const std::map<int, int> counts = log_.Counts();
+  for (const CompletionLog::Completion& completion : log_.completions()) {
+    EXPECT_EQ(counts.at(completion.request), 1) << completion.request;
+    if (completion.request == poison) {
+      EXPECT_EQ(completion.result.status().code(), absl::StatusCode::kInternal);
+    } else if (completion.request == good || completion.request == other) {
+      ASSERT_TRUE(completion.result.ok()) << completion.result.status();
+      EXPECT_EQ((*completion.result)[0].data, completion.request == good ? "a" : "b");
+    }
+  }
+  const core::ModelStatisticsSnapshot snapshot = statistics_.Snapshot();
+  EXPECT_EQ(snapshot.execution_count, 3u) << "the first and the two good requests alone";
 }
 
 TEST_F(ModelSchedulerTest, ABatchWhoseOutputsLackItsRowsFailsEveryRequestInIt) {

@@ -6,6 +6,11 @@ namespace edgeserve::test_util {
 
 FakeExecutor::FakeExecutor() : result_(std::vector<core::Tensor>()) {}
 
+void FakeExecutor::SetModel(Model model) {
+  absl::MutexLock lock(&mutex_);
+  model_ = std::move(model);
+}
+
 void FakeExecutor::SetResult(absl::StatusOr<std::vector<core::Tensor>> result) {
   absl::MutexLock lock(&mutex_);
   result_ = std::move(result);
@@ -120,7 +125,7 @@ absl::StatusOr<std::vector<core::Tensor>> FakeExecutor::Execute(absl::Span<const
   mutex_.Await(absl::Condition(&may_pass));
   if (blocking_) --passes_;
   *timings = timings_;
-  return result_;
+  return model_ ? model_(inputs) : result_;
 }
 
 absl::StatusOr<std::vector<core::Tensor>> SharedOutputs(absl::StatusOr<core::InferenceOutputs> outputs) {

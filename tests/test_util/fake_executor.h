@@ -8,6 +8,7 @@
 // until the scheduler is destroyed (Stop() leaves the executor alive).
 #pragma once
 
+#include <functional>
 #include <cstdint>
 #include <string>
 #include <thread>
@@ -39,6 +40,9 @@ class FakeExecutor : public hal::Executor {
 
   // What every later Execute returns (by default: no outputs, OK).
   void SetResult(absl::StatusOr<std::vector<core::Tensor>> result);
+  // From now on Execute returns what `model` makes of its inputs instead.
+  using Model = std::function<absl::StatusOr<std::vector<core::Tensor>>(absl::Span<const core::TensorView>)>;
+  void SetModel(Model model);
   // What every later CheckHealth returns (by default OK): an error plays a
   // device that has failed.
   void SetHealth(absl::Status health);
@@ -79,6 +83,7 @@ class FakeExecutor : public hal::Executor {
  private:
   mutable absl::Mutex mutex_;  // guards every field below
   absl::StatusOr<std::vector<core::Tensor>> result_ ABSL_GUARDED_BY(mutex_);
+  Model model_ ABSL_GUARDED_BY(mutex_);
   core::ExecutionTimings timings_ ABSL_GUARDED_BY(mutex_);
   absl::Status health_ ABSL_GUARDED_BY(mutex_);
   int health_checks_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -39,6 +39,9 @@ struct QueuedRequest {
   int level = 0;         // 0 is the highest priority
   bool delayed = false;  // its timeout passed under timeout_action delay
   bool retried = false;  // already ran once on an instance that then failed its health check
+  // Its batch failed on a healthy instance: it runs again by itself, so that
+  // a request whose input makes the model fail cannot fail its batch-mates.
+  bool alone = false;
   // Admitted against a stale latency profile to measure it afresh: only its
   // deadline itself, not a prediction, can expire it.
   bool probe = false;
