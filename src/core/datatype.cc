@@ -133,8 +133,16 @@ absl::StatusOr<std::string> ScalarBytes(DataType type, double value) {
         return absl::InvalidArgumentError(absl::StrCat(value, " is not an INT64 value"));
       }
       return IntegerBytes<int64_t>(type, value);
-    case DataType::kFp16: return BytesOf(FloatToHalf(static_cast<float>(value)));
-    case DataType::kFp32: return BytesOf(static_cast<float>(value));
+    case DataType::kFp16:
+    case DataType::kFp32: {
+      const float single = static_cast<float>(value);
+      const bool overflows =
+          std::isfinite(value) && (type == DataType::kFp16 ? std::fabs(single) > 65504.0f : !std::isfinite(single));
+      if (overflows) {
+        return absl::InvalidArgumentError(absl::StrCat(value, " is beyond the range of ", DataTypeName(type)));
+      }
+      return type == DataType::kFp16 ? BytesOf(FloatToHalf(single)) : BytesOf(single);
+    }
     case DataType::kFp64: return BytesOf(value);
     case DataType::kBytes: break;
   }

@@ -119,11 +119,16 @@ TEST(DataTypeTest, ScalarBytesRefusesWhatTheTypeCannotHold) {
            {DataType::kInt32, std::nan("")},
            {DataType::kInt64, 9223372036854775808.0},
            {DataType::kBytes, 0},
+           {DataType::kFp16, 65536},
+           {DataType::kFp32, 1e39},
        }) {
     const absl::StatusOr<std::string> bytes = ScalarBytes(type, value);
     EXPECT_EQ(bytes.status().code(), absl::StatusCode::kInvalidArgument) << DataTypeName(type) << " " << value;
   }
   EXPECT_EQ(ScalarBytes(DataType::kUint8, 256).status().message(), "256 is not a UINT8 value");
+  EXPECT_EQ(ScalarBytes(DataType::kFp16, 1e5).status().message(), "100000 is beyond the range of FP16");
+  EXPECT_EQ(Decoded<uint16_t>(ScalarBytes(DataType::kFp16, 65504)), 0x7bff);
+  EXPECT_EQ(Decoded<float>(ScalarBytes(DataType::kFp32, -INFINITY)), -INFINITY);
 }
 
 }  // namespace

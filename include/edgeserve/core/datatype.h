@@ -39,7 +39,8 @@ float HalfToFloat(uint16_t bits);
 
 // One element of `type` holding `value`, as the little-endian bytes a raw
 // tensor holds. Integers and BOOL must hold it exactly (a whole number in
-// range; 0 or 1); FP16 and FP32 round to nearest. BYTES is an error.
+// range; 0 or 1); FP16 and FP32 round to nearest, and a finite value beyond
+// their range is an error. BYTES is an error.
 absl::StatusOr<std::string> ScalarBytes(DataType type, double value);
 
 // The names accepted by DataTypeFromName, for error messages.
