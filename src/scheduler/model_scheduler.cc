@@ -403,7 +403,7 @@ void ModelScheduler::RunBatch(size_t instance, std::vector<QueuedRequest> batch)
   {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto entry = batch.rbegin(); entry != batch.rend(); ++entry) {
-      entry->alone = true;
+      entry->isolated = true;
       queue_.PushFront(std::move(*entry));
     }
   }

@@ -398,10 +398,10 @@ RequestQueue::Decision RequestQueue::Next(size_t instance, TimePoint now, bool d
         earliest_deadline = entry.deadline;
         limit = BatchCap(profile, entry);
         picks.push_back({&queue, i});
-        full = !batches_ || rows >= limit || entry.alone;
+        full = !batches_ || rows >= limit || entry.isolated;
         continue;
       }
-      if (entry.alone || !shape->Admits(entry)) continue;
+      if (entry.isolated || !shape->Admits(entry)) continue;
       if (rows + entry_rows > limit) {
         full = true;
         break;

@@ -338,6 +338,25 @@ TEST_F(RequestQueueTest, PaddingMayAtMostDoubleTheBatchsBytes) {
   EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("2", "3"));
 }
 
+TEST_F(RequestQueueTest, IsolatedRequestsRunOneByOneAheadOfTheQueue) {
+  Make(Slo(0));
+  Arrive(0);
+  Arrive(0);
+  ASSERT_THAT(Dispatch(0), ::testing::ElementsAre("0", "1"));
+  // Their batch failed: back they go, each to run by itself.
+  queue_->Finished(0, 2, nanoseconds(0), At(1));
+  for (auto entry = last_.batch.rbegin(); entry != last_.batch.rend(); ++entry) {
+    entry->isolated = true;
+    queue_->PushFront(std::move(*entry));
+  }
+  Arrive(1);
+  EXPECT_THAT(Dispatch(1), ::testing::ElementsAre("0"));
+  queue_->Finished(0, 1, KnownLatency(1), At(2));
+  EXPECT_THAT(Dispatch(2), ::testing::ElementsAre("1"));
+  queue_->Finished(0, 1, KnownLatency(1), At(3));
+  EXPECT_THAT(Dispatch(3), ::testing::ElementsAre("2"));
+}
+
 TEST_F(RequestQueueTest, HigherPriorityFirstAndFifoWithinALevel) {
   BatchingConfig config;
   config.mode = BatchingMode::kNone;

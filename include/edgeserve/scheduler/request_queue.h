@@ -41,7 +41,7 @@ struct QueuedRequest {
   bool retried = false;  // already ran once on an instance that then failed its health check
   // Its batch failed on a healthy instance: it runs again by itself, so that
   // a request whose input makes the model fail cannot fail its batch-mates.
-  bool alone = false;
+  bool isolated = false;
   // Admitted against a stale latency profile to measure it afresh: only its
   // deadline itself, not a prediction, can expire it.
   bool probe = false;
