@@ -334,14 +334,20 @@ TEST(SetSchedulingParameters, WritesThemAsTritonsClientsDo) {
   EXPECT_EQ(request.parameters().at("priority").SerializeAsString(), std::string("\x28\x02", 2));
 }
 
+// A run against `server`'s identity model, without warm-up.
+GrpcBenchOptions EchoTarget(const EchoServer& server) {
+  GrpcBenchOptions options;
+  options.url = absl::StrCat("127.0.0.1:", server.port());
+  options.model = "identity";
+  options.warmup_s = 0;
+  return options;
+}
+
 TEST(EchoServer, AnswersTheClosedLoop) {
   absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
-  GrpcBenchOptions options;
-  options.url = absl::StrCat("127.0.0.1:", (*server)->port());
-  options.model = "identity";
+  GrpcBenchOptions options = EchoTarget(**server);
   options.concurrency = 4;
-  options.warmup_s = 0;
   options.duration_s = 0.3;
   absl::StatusOr<Report> report = RunGrpcBench(options);
   ASSERT_TRUE(report.ok()) << report.status();
@@ -355,19 +361,15 @@ TEST(EchoServer, AnswersTheClosedLoop) {
 TEST(EchoServer, AnswersRequestsOfSeveralShapesTakenInTurn) {
   absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
-  GrpcBenchOptions options;
-  options.url = absl::StrCat("127.0.0.1:", (*server)->port());
-  options.model = "identity";
+  GrpcBenchOptions options = EchoTarget(**server);
   options.inputs.shape = {1, 16};
   options.other_shapes = {{2, 16}};
-  options.warmup_s = 0;
   options.duration_s = 0.2;
   absl::StatusOr<Report> mixed_batches = RunGrpcBench(options);
   EXPECT_EQ(mixed_batches.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(mixed_batches.status().message(), "--shape: every shape must have the same batch dimension");
 
   options.inputs.shape = {2, 16};
-  options.other_shapes = {{2, 16}};
   absl::StatusOr<Report> report = RunGrpcBench(options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_GT(report->requests, 0);
@@ -383,8 +385,7 @@ TEST(EchoServer, AnswersTheOpenLoop) {
   absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
   OpenLoopBenchOptions options;
-  options.target.url = absl::StrCat("127.0.0.1:", (*server)->port());
-  options.target.model = "identity";
+  options.target = EchoTarget(**server);
   options.target.warmup_s = 0.05;
   options.target.duration_s = 0.3;
   options.rate_per_s = 500;

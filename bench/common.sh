@@ -21,3 +21,39 @@ stop() {
   kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
+
+# Sets BENCH and CLI from the build folder `build`, and EDGESERVE to
+# `build`/edgeserve unless already set; errors name `script`.
+find_tools() {
+  local script="$1" build="$2"
+  BENCH="$(find_binary "$build/edgeserve-bench" "$build/bench/edgeserve-bench")" || {
+    echo "$script: no edgeserve-bench under $build; build it first" >&2; exit 1; }
+  CLI="$(find_binary "$build/edgeserve-cli" "$build/src/cli/edgeserve-cli")" || {
+    echo "$script: no edgeserve-cli under $build; build it first" >&2; exit 1; }
+  EDGESERVE="${EDGESERVE:-$build/edgeserve}"
+  [[ -x "$EDGESERVE" ]] || { echo "$script: no daemon at $EDGESERVE" >&2; exit 1; }
+}
+
+# Makes the benchmark model at `source` (bench/models/NAME) when it is missing.
+ensure_bench_model() {
+  local script="$1" source="$2"
+  [[ -f "$source/1/model.pt" ]] || /usr/bin/python3 bench/make_bench_models.py --out bench/models >&2 || {
+    echo "$script: bench/make_bench_models.py could not make $source" >&2; exit 1; }
+}
+
+# Waits until the daemon `pid` on `address` answers ServerReady; if it exits
+# or a minute passes, prints its models and the end of `log` and exits.
+wait_until_ready() {
+  local script="$1" address="$2" pid="$3" log="$4" tries=0
+  until "$CLI" --url "$address" health >/dev/null 2>&1; do
+    if ! kill -0 "$pid" 2>/dev/null || (( tries >= 600 )); then
+      echo "$script: edgeserve did not become ready on $address; its models:" >&2
+      "$CLI" --url "$address" models >&2 2>/dev/null || true
+      echo "its log ends:" >&2
+      tail -n 20 "$log" >&2
+      exit 1
+    fi
+    sleep 0.1
+    tries=$((tries + 1))
+  done
+}

@@ -42,15 +42,10 @@ done
 
 # shellcheck source=bench/common.sh
 source "$ROOT/bench/common.sh"
-BENCH="$(find_binary "$BUILD/edgeserve-bench" "$BUILD/bench/edgeserve-bench")" || {
-  echo "padding_bench.sh: no edgeserve-bench under $BUILD; build it first" >&2; exit 1; }
-CLI="$(find_binary "$BUILD/edgeserve-cli" "$BUILD/src/cli/edgeserve-cli")" || {
-  echo "padding_bench.sh: no edgeserve-cli under $BUILD; build it first" >&2; exit 1; }
-EDGESERVE="$BUILD/edgeserve"
-[[ -x "$EDGESERVE" ]] || { echo "padding_bench.sh: no daemon at $EDGESERVE" >&2; exit 1; }
+EDGESERVE=""
+find_tools padding_bench.sh "$BUILD"
 SOURCE=bench/models/text_classifier
-[[ -f "$SOURCE/1/model.pt" ]] || /usr/bin/python3 bench/make_bench_models.py --out bench/models >&2 || {
-  echo "padding_bench.sh: bench/make_bench_models.py could not make $SOURCE" >&2; exit 1; }
+ensure_bench_model padding_bench.sh "$SOURCE"
 
 WORK="$(mktemp -d)"
 DAEMON_PID=""
@@ -73,16 +68,7 @@ grep -q 'pad_value: 0' "$WORK/models/padded/config.yaml" || {
 ADDRESS="127.0.0.1:$(free_port)"
 "$EDGESERVE" --model-repository "$WORK/models" --address "$ADDRESS" >"$WORK/edgeserve.log" 2>&1 &
 DAEMON_PID=$!
-tries=0
-until "$CLI" --url "$ADDRESS" health >/dev/null 2>&1; do
-  if ! kill -0 "$DAEMON_PID" 2>/dev/null || (( tries >= 600 )); then
-    echo "padding_bench.sh: edgeserve did not become ready; its log ends:" >&2
-    tail -n 20 "$WORK/edgeserve.log" >&2
-    exit 1
-  fi
-  sleep 0.1
-  tries=$((tries + 1))
-done
+wait_until_ready padding_bench.sh "$ADDRESS" "$DAEMON_PID" "$WORK/edgeserve.log"
 
 echo "padding: text_classifier, shapes $SHAPES in turn, concurrency $CONCURRENCY, $ROUNDS rounds of ${DURATION} s"
 echo "load average before: $(cut -d' ' -f1 /proc/loadavg)"

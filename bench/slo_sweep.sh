@@ -110,12 +110,7 @@ done
 
 # shellcheck source=bench/common.sh
 source "$ROOT/bench/common.sh"
-BENCH="$(find_binary "$BUILD/edgeserve-bench" "$BUILD/bench/edgeserve-bench")" || {
-  echo "slo_sweep.sh: no edgeserve-bench under $BUILD; build it first" >&2; exit 1; }
-CLI="$(find_binary "$BUILD/edgeserve-cli" "$BUILD/src/cli/edgeserve-cli")" || {
-  echo "slo_sweep.sh: no edgeserve-cli under $BUILD; build it first" >&2; exit 1; }
-EDGESERVE="${EDGESERVE:-$BUILD/edgeserve}"
-[[ -x "$EDGESERVE" ]] || { echo "slo_sweep.sh: no daemon at $EDGESERVE" >&2; exit 1; }
+find_tools slo_sweep.sh "$BUILD"
 [[ -f "$CONFIG" ]] || { echo "slo_sweep.sh: no config at $CONFIG" >&2; exit 1; }
 command -v jq >/dev/null || { echo "slo_sweep.sh: needs jq (apt-get install -y jq)" >&2; exit 1; }
 
@@ -127,8 +122,7 @@ case "$MODEL" in
     ;;
   classifier_small_input)
     SOURCE=bench/models/classifier_small_input
-    [[ -f "$SOURCE/1/model.pt" ]] || /usr/bin/python3 bench/make_bench_models.py --out bench/models >&2 || {
-      echo "slo_sweep.sh: bench/make_bench_models.py could not make $SOURCE" >&2; exit 1; }
+    ensure_bench_model slo_sweep.sh "$SOURCE"
     ;;
   *) echo "slo_sweep.sh: --model: expected classifier or classifier_small_input, got '$MODEL'" >&2; exit 2 ;;
 esac
@@ -223,21 +217,11 @@ EOF
 # strict_readiness); a copy the daemon refuses shows up in `models`.
 ADDRESS=""
 start_daemon() {
-  local repo="$1" tries=0
+  local repo="$1"
   ADDRESS="127.0.0.1:$(free_port)"
   "$EDGESERVE" --config "$CONFIG" --address "$ADDRESS" --model-repository "$repo" >"$WORK/edgeserve.log" 2>&1 &
   DAEMON_PID=$!
-  until "$CLI" --url "$ADDRESS" health >/dev/null 2>&1; do
-    if ! kill -0 "$DAEMON_PID" 2>/dev/null || (( tries >= 600 )); then
-      echo "slo_sweep.sh: edgeserve did not become ready on $ADDRESS with repository $repo; its models:" >&2
-      "$CLI" --url "$ADDRESS" models >&2 2>/dev/null || true
-      echo "its log ends:" >&2
-      tail -n 20 "$WORK/edgeserve.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-    tries=$((tries + 1))
-  done
+  wait_until_ready slo_sweep.sh "$ADDRESS" "$DAEMON_PID" "$WORK/edgeserve.log"
 }
 
 stop_daemon() {

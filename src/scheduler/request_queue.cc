@@ -89,6 +89,9 @@ class BatchShape {
   }
 
   void Add(const QueuedRequest& entry) {
+    // Without padding every member has the head's shapes, and only Admits'
+    // comparison with them is needed.
+    if (pad_elements_.empty()) return;
     rows_ += entry.request->batch_size;
     own_bytes_ += InputBytes(entry);
     const std::vector<core::TensorView>& inputs = entry.request->inputs;
