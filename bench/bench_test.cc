@@ -381,6 +381,47 @@ TEST(EchoServer, AnswersRequestsOfSeveralShapesTakenInTurn) {
   EXPECT_EQ(inputs->second, "INPUT0:FP32[2,16] | INPUT0:FP32[2,16]");
 }
 
+// A raw input of N FP32 values, each its own index.
+std::string Indices(int n) {
+  std::string raw(static_cast<size_t>(n) * sizeof(float), '\0');
+  for (int i = 0; i < n; ++i) {
+    const float value = static_cast<float>(i);
+    std::memcpy(&raw[static_cast<size_t>(i) * sizeof(float)], &value, sizeof(float));
+  }
+  return raw;
+}
+
+TEST(EchoServer, CutsRepliesLongerThanTheLimitToWholeElements) {
+  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0", 4002);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  for (const int elements : {16, 150528}) {
+    inference::ModelInferRequest request;
+    request.set_model_name("identity");
+    auto* input = request.add_inputs();
+    input->set_name("INPUT0");
+    input->set_datatype("FP32");
+    input->add_shape(elements / 16);
+    input->add_shape(16);
+    request.add_raw_input_contents(Indices(elements));
+    inference::ModelInferResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub->ModelInfer(&context, request, &response).ok()) << elements;
+    ASSERT_EQ(response.raw_output_contents_size(), 1);
+    ASSERT_EQ(response.outputs_size(), 1);
+    if (elements == 16) {  // 64 bytes: under the limit, echoed whole
+      EXPECT_EQ(response.raw_output_contents(0), request.raw_input_contents(0));
+      EXPECT_EQ(std::vector<int64_t>(response.outputs(0).shape().begin(), response.outputs(0).shape().end()),
+                (std::vector<int64_t>{1, 16}));
+    } else {  // 602,112 bytes: the first 1,000 floats, as 4,002 bytes would cut one in half
+      EXPECT_EQ(response.raw_output_contents(0), Indices(1000));
+      EXPECT_EQ(std::vector<int64_t>(response.outputs(0).shape().begin(), response.outputs(0).shape().end()),
+                (std::vector<int64_t>{1000}));
+    }
+  }
+}
+
 TEST(EchoServer, AnswersTheOpenLoop) {
   absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();

@@ -1,6 +1,10 @@
 #include "echo_server.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
+#include "edgeserve/core/datatype.h"
 #include "grpc_service.grpc.pb.h"
 
 namespace edgeserve::bench {
@@ -11,6 +15,8 @@ constexpr int kMaxMessageBytes = 64 << 20;
 
 class EchoService final : public inference::GRPCInferenceService::CallbackService {
  public:
+  explicit EchoService(size_t max_reply_bytes) : max_reply_bytes_(max_reply_bytes) {}
+
   grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
                                        const inference::ServerLiveRequest* request,
                                        inference::ServerLiveResponse* response) override {
@@ -68,7 +74,21 @@ class EchoService final : public inference::GRPCInferenceService::CallbackServic
       *output->mutable_shape() = input.shape();
       if (input.has_contents()) *output->mutable_contents() = input.contents();
     }
-    *response->mutable_raw_output_contents() = request->raw_input_contents();
+    // Only the bytes sent back are copied, so a cut answer costs no more than its size.
+    for (int i = 0; i < request->raw_input_contents_size(); ++i) {
+      const std::string& raw = request->raw_input_contents(i);
+      if (raw.size() <= max_reply_bytes_ || i >= response->outputs_size()) {
+        response->add_raw_output_contents(raw);
+        continue;
+      }
+      const std::optional<core::DataType> datatype = core::DataTypeFromName(response->outputs(i).datatype());
+      const size_t element = datatype.has_value() ? std::max<size_t>(core::DataTypeSize(*datatype), 1) : 1;
+      const size_t kept = max_reply_bytes_ / element * element;
+      response->add_raw_output_contents(raw.data(), kept);
+      auto* shape = response->mutable_outputs(i)->mutable_shape();
+      shape->Clear();
+      shape->Add(static_cast<int64_t>(kept / element));
+    }
     return Finish(context);
   }
 
@@ -78,13 +98,15 @@ class EchoService final : public inference::GRPCInferenceService::CallbackServic
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
+
+  const size_t max_reply_bytes_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(const std::string& address) {
+absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(const std::string& address, size_t max_reply_bytes) {
   std::unique_ptr<EchoServer> echo(new EchoServer());
-  echo->service_ = std::make_unique<EchoService>();
+  echo->service_ = std::make_unique<EchoService>(max_reply_bytes);
   grpc::ServerBuilder builder;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &echo->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);

@@ -6,6 +6,8 @@
 // costs around a model.
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 
@@ -18,8 +20,13 @@ namespace edgeserve::bench {
 class EchoServer {
  public:
   // Listens on `address` ("127.0.0.1:0" picks a free port) with the same
-  // message size limit as the daemon, so large tensors behave alike.
-  static absl::StatusOr<std::unique_ptr<EchoServer>> Start(const std::string& address);
+  // message size limit as the daemon, so large tensors behave alike. A raw
+  // input longer than `max_reply_bytes` comes back cut to that many bytes
+  // (whole elements, shape [elements]): a model whose output is smaller than
+  // its input, such as the classifier's 602 KB in and 4 KB out, then has its
+  // round trip on bare gRPC to compare with.
+  static absl::StatusOr<std::unique_ptr<EchoServer>> Start(const std::string& address,
+                                                           size_t max_reply_bytes = std::numeric_limits<size_t>::max());
 
   ~EchoServer();
 

@@ -61,7 +61,10 @@ constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
   echo-server  the bare gRPC baseline: answers ModelMetadata like the identity
                model ([-1,16] FP32 INPUT0 -> OUTPUT0) and echoes ModelInfer
       --listen HOST:PORT (port 0 picks a free one; the first line printed is
-      "listening on HOST:PORT"). Runs until SIGINT or SIGTERM.
+      "listening on HOST:PORT") [--max-reply-bytes N]. Runs until SIGINT or
+      SIGTERM. --max-reply-bytes cuts each raw input longer than N bytes to
+      its first N (whole elements) in the answer, for a model whose output
+      is smaller than its input (0, the default: echo everything).
 
   echo         starts echo-server in this process on a free loopback port and runs
                the grpc load against it; takes grpc's flags but --url
@@ -199,10 +202,14 @@ void BlockStopSignals(sigset_t& signals) {
 absl::Status RunEchoServer(Flags& flags) {
   absl::StatusOr<std::string> listen = flags.String("listen");
   if (!listen.ok()) return listen.status();
+  absl::StatusOr<int64_t> max_reply_bytes = flags.Int("max-reply-bytes", 0, 0);
+  if (!max_reply_bytes.ok()) return max_reply_bytes.status();
   if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
   sigset_t signals;
   BlockStopSignals(signals);
-  absl::StatusOr<std::unique_ptr<EchoServer>> server = EchoServer::Start(*listen);
+  absl::StatusOr<std::unique_ptr<EchoServer>> server =
+      *max_reply_bytes == 0 ? EchoServer::Start(*listen)
+                            : EchoServer::Start(*listen, static_cast<size_t>(*max_reply_bytes));
   if (!server.ok()) return server.status();
   // The port, for scripts that asked for port 0; the host part is theirs.
   const std::string host = listen->substr(0, listen->rfind(':'));

@@ -5,8 +5,9 @@
 #   torch-loop         LibTorch called inline  vs  model "classifier" on edgeserve
 #   mlp-loop, mlp-int8-loop  the same, for the perceptron in fp32 and its int8
 #                      (dynamically quantised) twin, "mlp" and "mlp_int8"
-# Each round starts `edgeserve-bench echo-server`, loads it at concurrency 16,
-# stops it; starts the daemon, loads identity at concurrency 16 and classifier
+# Each round starts `edgeserve-bench echo-server`, loads it at concurrency 16
+# and, at concurrency 1, with the classifier's 602 KB request answered by its
+# 4 KB of logits (the round trip on bare gRPC), stops it; starts the daemon, loads identity at concurrency 16 and classifier
 # at concurrency 1, stops it; then runs the classifier's model file in the
 # LibTorch loop with the daemon's intra-op thread count. The report gives the
 # median over rounds of each throughput and of each round's ratio, on stdout
@@ -117,8 +118,15 @@ measure() {
     <<<"$line"
 }
 
+# The classifier's request and answer: FP32 [1,3,224,224] in, 150,528 values
+# (sent to the echo server as [9408,16], its identity shape), and FP32 [1,1000]
+# out. The echo server cuts its answer to the latter; the identity's 64 bytes
+# stay whole.
+CLASSIFIER_AS_ECHO_SHAPE=9408,16
+CLASSIFIER_REPLY_BYTES=4000
+
 run_echo_round() {
-  "$BENCH" echo-server --listen 127.0.0.1:0 >"$WORK/echo.out" 2>&1 &
+  "$BENCH" echo-server --listen 127.0.0.1:0 --max-reply-bytes "$CLASSIFIER_REPLY_BYTES" >"$WORK/echo.out" 2>&1 &
   ECHO_PID=$!
   local tries=0 address=""
   while [[ -z "$address" ]] && (( tries < 100 )); do
@@ -127,6 +135,8 @@ run_echo_round() {
   done
   [[ -n "$address" ]] || { echo "run_benchmarks.sh: echo-server did not start:" >&2; cat "$WORK/echo.out" >&2; exit 1; }
   measure echo grpc --url "$address" --model identity --concurrency 16
+  measure echo-classifier-size grpc --url "$address" --model identity --concurrency 1 \
+    --shape "$CLASSIFIER_AS_ECHO_SHAPE"
   stop "$ECHO_PID" 5
   ECHO_PID=""
 }
@@ -201,22 +211,42 @@ jq -s \
       | (map(select(.name == $b))[0].inferences_per_s) as $y
       | select($x != null and $y != null and $y > 0) | $x / $y ] | median
       | if . == null then null else . * 1000 | round / 1000 end;
+  # The most a server could serve the classifier at concurrency 1, per round:
+  # the forward of the loop and the bare gRPC round trip of its request and
+  # answer, one after the other (neither can start before the other ends).
+  def classifier_bound_rounds: [ group_by(.round)[]
+      | (map(select(.name == "torch-loop"))[0].requests_per_s) as $loop
+      | (map(select(.name == "echo-classifier-size"))[0].requests_per_s) as $trip
+      | (map(select(.name == "classifier"))[0].requests_per_s) as $served
+      | select($loop != null and $trip != null and $loop > 0 and $trip > 0)
+      | (1 / (1 / $loop + 1 / $trip)) as $bound
+      | {bound: $bound, bound_over_loop: ($bound / $loop),
+         classifier_over_bound: (if $served == null then null else $served / $bound end)} ];
+  def rounded_median: map(select(. != null)) | median | if . == null then null else . * 1000 | round / 1000 end;
   {
     date: $date, commit: $commit, host: {cpu: $cpu, cores: $cores, load_average_before: $load_before},
     method: {rounds: $rounds, duration_s: $duration, warmup_s: $warmup,
              echo_and_identity: "grpc closed loop, concurrency 16, FP32 [1,16]",
              classifier: "grpc closed loop, concurrency 1, FP32 [1,3,224,224]",
+             echo_classifier_size: "grpc closed loop against the echo server, concurrency 1, FP32 [9408,16] (602,112 bytes, the classifier request) answered with its first 4,000 bytes (the classifier answer)",
+             classifier_bound: "per round, 1 / (1 / torch-loop + 1 / echo-classifier-size requests per s): the loop forward and the bare round trip in series",
              torch_loop: "same model file and input, --optimize auto, threads \($threads)",
              mlp: "grpc closed loop, concurrency 1, FP32 [1,64], fp32 and int8 (dynamic quantisation)",
              statistic: "median over rounds; ratios are medians of per-round ratios",
              memory_allocator: {daemon: $daemon_allocator,
                                 torch_loop: (map(select(.name == "torch-loop"))[0].details["memory allocator"])}},
-    summary: {echo: summary("echo"), identity: summary("identity"),
+    summary: {echo: summary("echo"),
+              "echo-classifier-size": ((of("echo-classifier-size") | map(.requests_per_s) | median) as $rps
+                                       | summary("echo-classifier-size") | del(.inferences_per_s)
+                                       + {requests_per_s: $rps}),
+              identity: summary("identity"),
               classifier: summary("classifier"), "torch-loop": summary("torch-loop"),
               mlp: summary("mlp"), "mlp-int8": summary("mlp-int8"),
               "mlp-loop": summary("mlp-loop"), "mlp-int8-loop": summary("mlp-int8-loop")},
     ratios: {identity_over_echo: ratio("identity"; "echo"),
              classifier_over_torch_loop: ratio("classifier"; "torch-loop"),
+             classifier_bound_over_torch_loop: (classifier_bound_rounds | map(.bound_over_loop) | rounded_median),
+             classifier_over_bound: (classifier_bound_rounds | map(.classifier_over_bound) | rounded_median),
              mlp_over_loop: ratio("mlp"; "mlp-loop"),
              mlp_int8_over_loop: ratio("mlp-int8"; "mlp-int8-loop"),
              mlp_int8_over_mlp: ratio("mlp-int8"; "mlp"),
@@ -228,9 +258,10 @@ jq -r '
   "",
   "memory allocator: daemon \(.method.memory_allocator.daemon), torch loop \(.method.memory_allocator.torch_loop)",
   "median over \(.method.rounds) rounds (inferences/s, p50 us, p99 us):",
-  (.summary | to_entries[] | "  \(.key): \(.value.inferences_per_s | round) /s, p50 \(.value.p50_us | round), p99 \(.value.p99_us | round), errors \(.value.errors)"),
+  (.summary | to_entries[] | "  \(.key): \(.value.inferences_per_s // .value.requests_per_s | round) /s, p50 \(.value.p50_us | round), p99 \(.value.p99_us | round), errors \(.value.errors)"),
   "identity / echo throughput:          \(.ratios.identity_over_echo)",
   "classifier / torch-loop throughput:  \(.ratios.classifier_over_torch_loop)",
+  "  the most any gRPC server could reach (loop forward + bare round trip): \(.ratios.classifier_bound_over_torch_loop) of the loop; edgeserve reached \(.ratios.classifier_over_bound) of that",
   "mlp int8 / fp32 (daemon, loop):      \(.ratios.mlp_int8_over_mlp), \(.ratios.mlp_int8_loop_over_mlp_loop)",
   "mlp / loop (fp32, int8):             \(.ratios.mlp_over_loop), \(.ratios.mlp_int8_over_loop)",
   "written to bench/results/latest.json"' bench/results/latest.json
