@@ -1,5 +1,7 @@
 #include "edgeserve/scheduler/model_scheduler.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -24,6 +26,17 @@ constexpr int kProfileRuns = 6;
 // nothing against this long a pause.
 constexpr std::chrono::milliseconds kIdleBeforeRelease(100);
 
+// Names `thread` "<model><suffix>" for top -H, perf and /proc: the model's
+// name is cut so that the whole fits Linux's 15 characters and the suffix
+// survives. Threads the named one starts (an instance's OpenMP team) inherit
+// the name.
+void NameThread(std::thread& thread, const std::string& model, const std::string& suffix) {
+  constexpr size_t kMaxThreadName = 15;
+  const size_t model_chars = kMaxThreadName > suffix.size() ? kMaxThreadName - suffix.size() : 0;
+  const std::string name = (model.substr(0, model_chars) + suffix).substr(0, kMaxThreadName);
+  pthread_setname_np(thread.native_handle(), name.c_str());  // only fails on names too long
+}
+
 }  // namespace
 
 ModelScheduler::ModelScheduler(SchedulerOptions options, std::vector<std::unique_ptr<hal::Executor>> executors,
@@ -39,8 +52,10 @@ ModelScheduler::ModelScheduler(SchedulerOptions options, std::vector<std::unique
   workers_.reserve(executors_.size());
   for (size_t instance = 0; instance < executors_.size(); ++instance) {
     workers_.emplace_back([this, instance] { WorkerLoop(instance); });
+    NameThread(workers_.back(), options_.model_name, absl::StrCat("/", instance));
   }
   deadline_watch_ = std::thread([this] { WatchDeadlines(); });
+  NameThread(deadline_watch_, options_.model_name, "/watch");
   std::unique_lock<std::mutex> lock(mutex_);
   profiled_changed_.wait(lock, [this] { return profiled_ == executors_.size(); });
 }

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -180,6 +182,27 @@ class ModelSchedulerTest : public ::testing::Test {
 TEST_F(ModelSchedulerTest, StartsOneWorkerPerExecutor) {
   Start(3);
   EXPECT_EQ(scheduler_->instance_count(), 3u);
+}
+
+// The names of this process's threads, as top -H and /proc show them.
+std::vector<std::string> ThreadNames() {
+  std::vector<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.push_back(name);
+  }
+  return names;
+}
+
+TEST_F(ModelSchedulerTest, NamesItsThreadsAfterTheModelAndTheInstance) {
+  SchedulerOptions options;
+  options.model_name = "a_rather_long_model_name";
+  StartWith(std::move(options), 2);
+  // Linux keeps 15 characters: the model's name gives way to the suffix.
+  EXPECT_THAT(ThreadNames(), ::testing::IsSupersetOf({"a_rather_long/0", "a_rather_long/1", "a_rather_/watch"}));
+  DestroyScheduler();
+  EXPECT_THAT(ThreadNames(), ::testing::Not(::testing::Contains("a_rather_long/0")));
 }
 
 TEST_F(ModelSchedulerTest, EveryRequestCompletesExactlyOnce) {
