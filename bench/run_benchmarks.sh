@@ -114,7 +114,7 @@ measure() {
   fi
   jq -c --arg name "$name" --argjson round "$ROUND" '{name: $name, round: $round} + .' <<<"$line" \
     >>"$WORK/results.jsonl"
-  jq -r --arg name "$name" '"  \($name): \(.inferences_per_s | round) inferences/s, p50 \(.p50_us | round) us, p99 \(.p99_us | round) us, errors \(.errors)"' \
+  jq -r --arg name "$name" '"  \($name): \(if .batch == 1 then "\(.inferences_per_s | round) inferences/s" else "\(.requests_per_s | round) requests/s of \(.batch) rows" end), p50 \(.p50_us | round) us, p99 \(.p99_us | round) us, errors \(.errors)"' \
     <<<"$line"
 }
 
@@ -261,7 +261,7 @@ jq -r '
   (.summary | to_entries[] | "  \(.key): \(.value.inferences_per_s // .value.requests_per_s | round) /s, p50 \(.value.p50_us | round), p99 \(.value.p99_us | round), errors \(.value.errors)"),
   "identity / echo throughput:          \(.ratios.identity_over_echo)",
   "classifier / torch-loop throughput:  \(.ratios.classifier_over_torch_loop)",
-  "  the most any gRPC server could reach (loop forward + bare round trip): \(.ratios.classifier_bound_over_torch_loop) of the loop; edgeserve reached \(.ratios.classifier_over_bound) of that",
+  "  bound (the loop forward, then the bare gRPC round trip): \(.ratios.classifier_bound_over_torch_loop) of the loop; classifier / bound: \(.ratios.classifier_over_bound)",
   "mlp int8 / fp32 (daemon, loop):      \(.ratios.mlp_int8_over_mlp), \(.ratios.mlp_int8_loop_over_mlp_loop)",
   "mlp / loop (fp32, int8):             \(.ratios.mlp_over_loop), \(.ratios.mlp_int8_over_loop)",
   "written to bench/results/latest.json"' bench/results/latest.json
