@@ -320,6 +320,13 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(grpc::CallbackServer
       context, raw_request, raw_response,
       [&](const inference::RepositoryIndexRequest& request,
           inference::RepositoryIndexResponse* response) -> absl::Status {
+        // As Triton answers: a name would promise a choice of repositories
+        // that is not there, so it is refused rather than ignored.
+        if (!request.repository_name().empty()) {
+          return absl::UnimplementedError(
+              absl::StrCat("RepositoryIndex: 'repository_name' ('", request.repository_name(),
+                           "') is not supported: edgeserve serves one model repository; leave it empty"));
+        }
         for (const auto& model : repository_->models()) {
           const bool ready = model->Serving();
           if (request.ready() && !ready) continue;

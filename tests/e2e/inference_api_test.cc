@@ -239,6 +239,18 @@ TEST_F(InferenceApiTest, RepositoryIndexListsEveryModelWithStateAndReason) {
   for (const auto& model : response.models()) EXPECT_EQ(model.state(), "READY") << model.name();
 }
 
+TEST_F(InferenceApiTest, RepositoryIndexRefusesARepositoryNameAsTritonDoes) {
+  inference::RepositoryIndexRequest request;
+  request.set_repository_name("models");
+  inference::RepositoryIndexResponse response;
+  const grpc::Status status = stub_->RepositoryIndex(ContextWithDeadline().get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(status.error_message(),
+            "RepositoryIndex: 'repository_name' ('models') is not supported: edgeserve serves one model repository; "
+            "leave it empty");
+  EXPECT_EQ(response.models_size(), 0);
+}
+
 // The int8 example (PyTorch's dynamic quantisation of 'mlp') serves on the
 // CPU and mostly agrees with its fp32 original.
 TEST_F(InferenceApiTest, QuantisedInt8ModelServesAndAgreesWithItsFp32Original) {
