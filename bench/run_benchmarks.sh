@@ -7,11 +7,13 @@
 #                      (dynamically quantised) twin, "mlp" and "mlp_int8"
 # Each round starts `edgeserve-bench echo-server`, loads it at concurrency 16
 # and, at concurrency 1, with the classifier's 602 KB request answered by its
-# 4 KB of logits (the round trip on bare gRPC), stops it; starts the daemon, loads identity at concurrency 16 and classifier
-# at concurrency 1, stops it; then runs the classifier's model file in the
-# LibTorch loop with the daemon's intra-op thread count. The report gives the
-# median over rounds of each throughput and of each round's ratio, on stdout
-# and in bench/results/latest.json. All traffic stays on 127.0.0.1.
+# 4 KB of logits (the round trip on bare gRPC), stops it; starts the daemon,
+# loads identity at concurrency 16 and classifier at concurrency 1, stops it;
+# then runs the classifier's model file in the LibTorch loop with the daemon's
+# intra-op thread count. The report gives the median over rounds of each
+# throughput and of each round's ratio, and the classifier's bound (the loop's
+# forward and the bare round trip in series), on stdout and in
+# bench/results/latest.json. All traffic stays on 127.0.0.1.
 set -euo pipefail
 
 usage() {
