@@ -41,14 +41,27 @@ ensure_bench_model() {
     echo "$script: bench/make_bench_models.py could not make $source" >&2; exit 1; }
 }
 
-# Waits until the daemon `pid` on `address` answers ServerReady; if it exits
-# or a minute passes, prints its models and the end of `log` and exits.
+# Ready means ServerReady (the CLI's health) or, where CLI is empty, an
+# identity request through BENCH that succeeds.
+daemon_ready() {
+  local address="$1"
+  if [[ -n "$CLI" ]]; then
+    "$CLI" --url "$address" health >/dev/null 2>&1
+  else
+    "$BENCH" grpc --url "$address" --model identity --warmup-s 0 --duration-s 0.05 --timeout-ms 1000 \
+      >/dev/null 2>&1
+  fi
+}
+
+# Waits until the daemon `pid` on `address` is ready (daemon_ready); if it
+# exits or a minute passes, prints its models (with the CLI) and the end of
+# `log` and exits.
 wait_until_ready() {
   local script="$1" address="$2" pid="$3" log="$4" tries=0
-  until "$CLI" --url "$address" health >/dev/null 2>&1; do
+  until daemon_ready "$address"; do
     if ! kill -0 "$pid" 2>/dev/null || (( tries >= 600 )); then
       echo "$script: edgeserve did not become ready on $address; its models:" >&2
-      "$CLI" --url "$address" models >&2 2>/dev/null || true
+      [[ -z "$CLI" ]] || "$CLI" --url "$address" models >&2 2>/dev/null || true
       echo "its log ends:" >&2
       tail -n 20 "$log" >&2
       exit 1

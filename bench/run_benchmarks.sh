@@ -143,35 +143,15 @@ run_echo_round() {
   ECHO_PID=""
 }
 
-# Ready means ServerReady (the CLI's health) or, without the CLI, an identity
-# request that succeeds; the classifier's load may take seconds.
-daemon_ready() {
-  local address="$1"
-  if [[ -n "$CLI" ]]; then
-    "$CLI" --url "$address" health >/dev/null 2>&1
-  else
-    "$BENCH" grpc --url "$address" --model identity --warmup-s 0 --duration-s 0.05 --timeout-ms 1000 \
-      >/dev/null 2>&1
-  fi
-}
-
 run_daemon_round() {
-  local port address tries=0
+  local port address
   port="$(free_port)"
   address="127.0.0.1:$port"
   local args=(--config "$CONFIG" --address "$address")
   [[ -n "$REPOSITORY" ]] && args+=(--model-repository "$REPOSITORY")
   "$EDGESERVE" "${args[@]}" >"$WORK/edgeserve.log" 2>&1 &
   DAEMON_PID=$!
-  until daemon_ready "$address"; do
-    if ! kill -0 "$DAEMON_PID" 2>/dev/null || (( tries >= 600 )); then
-      echo "run_benchmarks.sh: edgeserve did not become ready on $address; its log ends:" >&2
-      tail -n 20 "$WORK/edgeserve.log" >&2
-      exit 1
-    fi
-    sleep 0.1
-    tries=$((tries + 1))
-  done
+  wait_until_ready run_benchmarks.sh "$address" "$DAEMON_PID" "$WORK/edgeserve.log"
   DAEMON_ALLOCATOR="$(sed -n 's/.*memory allocator \([^)]*\)).*/\1/p' "$WORK/edgeserve.log" | head -n 1)"
   measure identity grpc --url "$address" --model identity --concurrency 16
   measure classifier grpc --url "$address" --model classifier --concurrency 1 --batch 1 --shape 1,3,224,224
