@@ -15,6 +15,7 @@
 #include "echo_server.h"
 #include "flags.h"
 #include "grpc_bench.h"
+#include "inline_server.h"
 #include "report.h"
 #include "torch_loop.h"
 
@@ -65,6 +66,17 @@ constexpr char kUsage[] = R"(usage: edgeserve-bench MODE [flags]
       SIGTERM. --max-reply-bytes cuts each raw input longer than N bytes to
       its first N (whole elements) in the answer, for a model whose output
       is smaller than its input (0, the default: echo everything).
+
+  inline-server  the hand-written server baseline: ModelInfer runs the model's
+               forward inline on gRPC's thread, one at a time, and answers
+      --listen HOST:PORT --model-file PATH.pt --shape D0,D1,... [--datatype T=FP32]
+      [--threads T=1] [--optimize auto|optimize|freeze|none (default auto)]
+    The model is loaded and put in its form as by torch-loop. ModelMetadata
+    declares one input INPUT0 of --shape with the batch as -1; the answer holds
+    every output tensor in order, OUTPUT0, OUTPUT1, ..., as raw contents. Runs
+    until SIGINT or SIGTERM; prints "listening on HOST:PORT" first, as
+    echo-server does. The daemon runs forwards on its own workers instead, so
+    the two differ by what that design costs.
 
   echo         starts echo-server in this process on a free loopback port and runs
                the grpc load against it; takes grpc's flags but --url
@@ -199,6 +211,19 @@ void BlockStopSignals(sigset_t& signals) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
+// Prints the port a script asked for with port 0 (the host part is its
+// own), then serves until SIGINT or SIGTERM. `signals` were blocked before
+// the server started, so that every gRPC thread inherits the mask.
+template <typename Server>
+void ServeUntilStopped(const std::string& listen, Server& server, sigset_t& signals) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  std::printf("listening on %s:%d\n", host.c_str(), server.port());
+  std::fflush(stdout);
+  int signal = 0;
+  sigwait(&signals, &signal);
+  server.Shutdown();
+}
+
 absl::Status RunEchoServer(Flags& flags) {
   absl::StatusOr<std::string> listen = flags.String("listen");
   if (!listen.ok()) return listen.status();
@@ -211,13 +236,34 @@ absl::Status RunEchoServer(Flags& flags) {
       *max_reply_bytes == 0 ? EchoServer::Start(*listen)
                             : EchoServer::Start(*listen, static_cast<size_t>(*max_reply_bytes));
   if (!server.ok()) return server.status();
-  // The port, for scripts that asked for port 0; the host part is theirs.
-  const std::string host = listen->substr(0, listen->rfind(':'));
-  std::printf("listening on %s:%d\n", host.c_str(), (*server)->port());
-  std::fflush(stdout);
-  int signal = 0;
-  sigwait(&signals, &signal);
-  (*server)->Shutdown();
+  ServeUntilStopped(*listen, **server, signals);
+  return absl::OkStatus();
+}
+
+absl::Status RunInlineServer(Flags& flags) {
+  absl::StatusOr<std::string> listen = flags.String("listen");
+  absl::StatusOr<std::string> model_file = flags.String("model-file");
+  absl::StatusOr<std::vector<int64_t>> shape = flags.Shape("shape");
+  absl::StatusOr<ModuleForm> form = ParseModuleForm(flags.String("optimize", "auto"));
+  InlineServerOptions options;
+  absl::StatusOr<int64_t> threads = flags.Int("threads", options.threads, 1);
+  for (const absl::Status& status :
+       {listen.status(), model_file.status(), shape.status(), form.status(), threads.status()}) {
+    if (!status.ok()) return status;
+  }
+  if (shape->empty()) return absl::InvalidArgumentError("--shape is required");
+  options.model_file = *model_file;
+  options.shape = *shape;
+  options.datatype = flags.String("datatype", options.datatype);
+  options.threads = static_cast<int>(*threads);
+  options.form = *form;
+  if (absl::Status unused = flags.CheckAllUsed(); !unused.ok()) return unused;
+  sigset_t signals;
+  BlockStopSignals(signals);
+  absl::StatusOr<std::unique_ptr<InlineServer>> server = InlineServer::Start(*listen, options);
+  if (!server.ok()) return server.status();
+  std::fprintf(stderr, "module: %s\n", (*server)->module_form().c_str());
+  ServeUntilStopped(*listen, **server, signals);
   return absl::OkStatus();
 }
 
@@ -271,8 +317,8 @@ int ExitFor(const std::string& mode, const absl::Status& status) {
 }
 
 int Main(const std::string& mode, Flags& flags) {
-  if (mode == "echo-server") {
-    absl::Status status = RunEchoServer(flags);
+  if (mode == "echo-server" || mode == "inline-server") {
+    absl::Status status = mode == "echo-server" ? RunEchoServer(flags) : RunInlineServer(flags);
     return status.ok() ? 0 : ExitFor(mode, status);
   }
   const bool json = flags.Switch("json");

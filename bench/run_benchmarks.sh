@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Measures edgeserve against its two baselines, alternating them round by
-# round so that every ratio compares runs made minutes apart on the same box:
+# Measures edgeserve against its baselines, alternating them round by round
+# so that every ratio compares runs made minutes apart on the same box:
 #   echo-server        the bare gRPC floor     vs  model "identity" on edgeserve
 #   torch-loop         LibTorch called inline  vs  model "classifier" on edgeserve
-#   mlp-loop, mlp-int8-loop  the same, for the perceptron in fp32 and its int8
+#   inline-server      a server that runs the classifier's forward on gRPC's
+#                      own thread, the least any server can add to the loop
+#   mlp-loop, mlp-int8-loop  the loop, for the perceptron in fp32 and its int8
 #                      (dynamically quantised) twin, "mlp" and "mlp_int8"
 # Each round starts `edgeserve-bench echo-server`, loads it at concurrency 16
 # and, at concurrency 1, with the classifier's 602 KB request answered by its
-# 4 KB of logits (the round trip on bare gRPC), stops it; starts the daemon,
-# loads identity at concurrency 16 and classifier at concurrency 1, stops it;
-# then runs the classifier's model file in the LibTorch loop with the daemon's
-# intra-op thread count. The report gives the median over rounds of each
-# throughput and of each round's ratio, and the classifier's bound (the loop's
-# forward and the bare round trip in series), on stdout and in
-# bench/results/latest.json. All traffic stays on 127.0.0.1.
+# 4 KB of logits (the round trip on bare gRPC), stops it; starts
+# `inline-server` on the classifier's model file and loads it at concurrency
+# 1, stops it; starts the daemon, loads identity at concurrency 16 and
+# classifier at concurrency 1, stops it; then runs the classifier's model file
+# in the LibTorch loop. Every LibTorch side uses the daemon's intra-op thread
+# count. The report gives the median over rounds of each throughput and of
+# each round's ratio, and the classifier's bound (the loop's forward and the
+# bare round trip in series), on stdout and in bench/results/latest.json. All
+# traffic stays on 127.0.0.1.
 set -euo pipefail
 
 usage() {
@@ -92,10 +96,12 @@ fi
 
 WORK="$(mktemp -d)"
 ECHO_PID=""
+INLINE_PID=""
 DAEMON_PID=""
 DAEMON_ALLOCATOR=""
 cleanup() {
   [[ -n "$ECHO_PID" ]] && kill -TERM "$ECHO_PID" 2>/dev/null || true
+  [[ -n "$INLINE_PID" ]] && kill -TERM "$INLINE_PID" 2>/dev/null || true
   [[ -n "$DAEMON_PID" ]] && kill -TERM "$DAEMON_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$WORK"
@@ -127,20 +133,45 @@ measure() {
 CLASSIFIER_AS_ECHO_SHAPE=9408,16
 CLASSIFIER_REPLY_BYTES=4000
 
-run_echo_round() {
-  "$BENCH" echo-server --listen 127.0.0.1:0 --max-reply-bytes "$CLASSIFIER_REPLY_BYTES" >"$WORK/echo.out" 2>&1 &
-  ECHO_PID=$!
-  local tries=0 address=""
-  while [[ -z "$address" ]] && (( tries < 100 )); do
-    address="$(sed -n 's/^listening on //p' "$WORK/echo.out")"
-    [[ -n "$address" ]] || { sleep 0.1; tries=$((tries + 1)); }
+# Starts one of edgeserve-bench's servers (`echo-server` or `inline-server`,
+# with their flags) on a free loopback port; sets SERVER_PID and
+# SERVER_ADDRESS from the "listening on" line it prints.
+start_bench_server() {
+  local out="$WORK/$1.out"
+  "$BENCH" "$@" --listen 127.0.0.1:0 >"$out" 2>&1 &
+  SERVER_PID=$!
+  local tries=0
+  SERVER_ADDRESS=""
+  while [[ -z "$SERVER_ADDRESS" ]] && (( tries < 300 )); do
+    SERVER_ADDRESS="$(sed -n 's/^listening on //p' "$out")"
+    if [[ -z "$SERVER_ADDRESS" ]]; then
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1; tries=$((tries + 1))
+    fi
   done
-  [[ -n "$address" ]] || { echo "run_benchmarks.sh: echo-server did not start:" >&2; cat "$WORK/echo.out" >&2; exit 1; }
-  measure echo grpc --url "$address" --model identity --concurrency 16
-  measure echo-classifier-size grpc --url "$address" --model identity --concurrency 1 \
+  [[ -n "$SERVER_ADDRESS" ]] || { echo "run_benchmarks.sh: $1 did not start:" >&2; cat "$out" >&2; exit 1; }
+}
+
+run_echo_round() {
+  start_bench_server echo-server --max-reply-bytes "$CLASSIFIER_REPLY_BYTES"
+  ECHO_PID="$SERVER_PID"
+  measure echo grpc --url "$SERVER_ADDRESS" --model identity --concurrency 16
+  measure echo-classifier-size grpc --url "$SERVER_ADDRESS" --model identity --concurrency 1 \
     --shape "$CLASSIFIER_AS_ECHO_SHAPE"
   stop "$ECHO_PID" 5
   ECHO_PID=""
+}
+
+# The classifier on the hand-written server that runs each forward inline on
+# gRPC's thread: what a server without the daemon's queue and workers reaches.
+run_inline_round() {
+  start_bench_server inline-server --model-file "$MODEL_FILE" --shape 1,3,224,224 --threads "$INTRA_OP" \
+    --optimize auto
+  INLINE_PID="$SERVER_PID"
+  measure inline-classifier grpc --url "$SERVER_ADDRESS" --model classifier --concurrency 1 --batch 1 \
+    --shape 1,3,224,224
+  stop "$INLINE_PID" 5
+  INLINE_PID=""
 }
 
 run_daemon_round() {
@@ -165,6 +196,7 @@ echo "edgeserve benchmarks: $ROUNDS rounds, ${DURATION} s per run after ${WARMUP
 for ((ROUND = 1; ROUND <= ROUNDS; ROUND++)); do
   echo "round $ROUND"
   run_echo_round
+  run_inline_round
   run_daemon_round
   measure torch-loop torch-loop --model-file "$MODEL_FILE" --shape 1,3,224,224 --threads "$INTRA_OP" --optimize auto
   measure mlp-loop torch-loop --model-file "$MLP_FILE" --shape 1,64 --threads "$INTRA_OP" --optimize auto
@@ -211,6 +243,7 @@ jq -s \
              echo_and_identity: "grpc closed loop, concurrency 16, FP32 [1,16]",
              classifier: "grpc closed loop, concurrency 1, FP32 [1,3,224,224]",
              echo_classifier_size: "grpc closed loop against the echo server, concurrency 1, FP32 [9408,16] (602,112 bytes, the classifier request) answered with its first 4,000 bytes (the classifier answer)",
+             inline_classifier: "the classifier on edgeserve-bench inline-server (the forward run on gRPC\u0027s thread, --optimize auto, threads \($threads)), grpc closed loop, concurrency 1",
              classifier_bound: "per round, 1 / (1 / torch-loop + 1 / echo-classifier-size requests per s): the loop forward and the bare round trip in series",
              torch_loop: "same model file and input, --optimize auto, threads \($threads)",
              mlp: "grpc closed loop, concurrency 1, FP32 [1,64], fp32 and int8 (dynamic quantisation)",
@@ -222,13 +255,16 @@ jq -s \
                                        | summary("echo-classifier-size") | del(.inferences_per_s)
                                        + {requests_per_s: $rps}),
               identity: summary("identity"),
-              classifier: summary("classifier"), "torch-loop": summary("torch-loop"),
+              classifier: summary("classifier"), "inline-classifier": summary("inline-classifier"),
+              "torch-loop": summary("torch-loop"),
               mlp: summary("mlp"), "mlp-int8": summary("mlp-int8"),
               "mlp-loop": summary("mlp-loop"), "mlp-int8-loop": summary("mlp-int8-loop")},
     ratios: {identity_over_echo: ratio("identity"; "echo"),
              classifier_over_torch_loop: ratio("classifier"; "torch-loop"),
              classifier_bound_over_torch_loop: (classifier_bound_rounds | map(.bound_over_loop) | rounded_median),
              classifier_over_bound: (classifier_bound_rounds | map(.classifier_over_bound) | rounded_median),
+             inline_server_over_torch_loop: ratio("inline-classifier"; "torch-loop"),
+             classifier_over_inline_server: ratio("classifier"; "inline-classifier"),
              mlp_over_loop: ratio("mlp"; "mlp-loop"),
              mlp_int8_over_loop: ratio("mlp-int8"; "mlp-int8-loop"),
              mlp_int8_over_mlp: ratio("mlp-int8"; "mlp"),
@@ -244,6 +280,7 @@ jq -r '
   "identity / echo throughput:          \(.ratios.identity_over_echo)",
   "classifier / torch-loop throughput:  \(.ratios.classifier_over_torch_loop)",
   "  bound (the loop forward, then the bare gRPC round trip): \(.ratios.classifier_bound_over_torch_loop) of the loop; classifier / bound: \(.ratios.classifier_over_bound)",
+  "  inline server (the forward on gRPC\u0027s thread): \(.ratios.inline_server_over_torch_loop) of the loop; classifier / inline server: \(.ratios.classifier_over_inline_server)",
   "mlp int8 / fp32 (daemon, loop):      \(.ratios.mlp_int8_over_mlp), \(.ratios.mlp_int8_loop_over_mlp_loop)",
   "mlp / loop (fp32, int8):             \(.ratios.mlp_over_loop), \(.ratios.mlp_int8_over_loop)",
   "written to bench/results/latest.json"' bench/results/latest.json
