@@ -110,11 +110,9 @@ class InlineService final : public inference::GRPCInferenceService::CallbackServ
     response.set_model_version("1");
     response.set_id(request.id());
     std::lock_guard<std::mutex> one_forward_at_a_time(forward_mutex_);
-    thread_local bool threads_set = false;
-    if (!threads_set) {
-      at::set_num_threads(options_.threads);
-      threads_set = true;
-    }
+    // gRPC's callback threads are the process's, not this server's: set the
+    // count on whichever runs the forward.
+    if (at::get_num_threads() != options_.threads) at::set_num_threads(options_.threads);
     c10::Warning::WarningHandlerGuard warnings_guard(&warnings_);
     c10::InferenceMode inference_mode;
     try {
@@ -177,9 +175,9 @@ absl::StatusOr<std::unique_ptr<InlineServer>> InlineServer::Start(const std::str
           torch::from_blob(zeros.data(), options.shape, torch::TensorOptions().dtype(hal::ToScalarType(*datatype)));
       loaded = LoadInForm(options.model_file, options.form, input);
     } catch (const c10::Error& e) {
-      loaded = absl::InvalidArgumentError(absl::StrCat(options.model_file, ": ", e.what_without_backtrace()));
+      loaded = absl::InternalError(absl::StrCat(options.model_file, ": ", e.what_without_backtrace()));
     } catch (const std::exception& e) {
-      loaded = absl::InvalidArgumentError(absl::StrCat(options.model_file, ": ", e.what()));
+      loaded = absl::InternalError(absl::StrCat(options.model_file, ": ", e.what()));
     }
   });
   loader.join();
