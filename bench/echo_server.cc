@@ -5,31 +5,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "edgeserve/core/datatype.h"
-#include "grpc_service.grpc.pb.h"
 
 namespace edgeserve::bench {
 namespace {
 
-// The daemon's default server.max_message_bytes.
-constexpr int kMaxMessageBytes = 64 << 20;
-
-class EchoService final : public inference::GRPCInferenceService::CallbackService {
+class EchoService final : public BareService {
  public:
   explicit EchoService(size_t max_reply_bytes) : max_reply_bytes_(max_reply_bytes) {}
-
-  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
-                                       const inference::ServerLiveRequest* request,
-                                       inference::ServerLiveResponse* response) override {
-    response->set_live(true);
-    return Finish(context);
-  }
-
-  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context,
-                                        const inference::ServerReadyRequest* request,
-                                        inference::ServerReadyResponse* response) override {
-    response->set_ready(true);
-    return Finish(context);
-  }
 
   grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context,
                                        const inference::ModelReadyRequest* request,
@@ -93,12 +75,6 @@ class EchoService final : public inference::GRPCInferenceService::CallbackServic
   }
 
  private:
-  static grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
-  }
-
   const size_t max_reply_bytes_;
 };
 
@@ -106,26 +82,11 @@ class EchoService final : public inference::GRPCInferenceService::CallbackServic
 
 absl::StatusOr<std::unique_ptr<EchoServer>> EchoServer::Start(const std::string& address, size_t max_reply_bytes) {
   std::unique_ptr<EchoServer> echo(new EchoServer());
-  echo->service_ = std::make_unique<EchoService>(max_reply_bytes);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &echo->port_);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.RegisterService(echo->service_.get());
-  echo->server_ = builder.BuildAndStart();
-  if (echo->server_ == nullptr || echo->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("echo server: cannot listen on ", address));
+  if (absl::Status listening = echo->Listen(address, std::make_unique<EchoService>(max_reply_bytes), "echo server");
+      !listening.ok()) {
+    return listening;
   }
   return echo;
-}
-
-EchoServer::~EchoServer() { Shutdown(); }
-
-void EchoServer::Shutdown() {
-  if (server_ == nullptr) return;
-  server_->Shutdown();
-  server_->Wait();
-  server_.reset();
 }
 
 }  // namespace edgeserve::bench

@@ -11,36 +11,23 @@
 #include <memory>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
+#include "bench_server.h"
 
 namespace edgeserve::bench {
 
-class EchoServer {
+class EchoServer : public BenchServer {
  public:
-  // Listens on `address` ("127.0.0.1:0" picks a free port) with the same
-  // message size limit as the daemon, so large tensors behave alike. A raw
-  // input longer than `max_reply_bytes` comes back cut to that many bytes
-  // (whole elements, shape [elements]): a model whose output is smaller than
-  // its input, such as the classifier's 602 KB in and 4 KB out, then has its
+  // Listens on `address` ("127.0.0.1:0" picks a free port). A raw input
+  // longer than `max_reply_bytes` comes back cut to that many bytes (whole
+  // elements, shape [elements]): a model whose output is smaller than its
+  // input, such as the classifier's 602 KB in and 4 KB out, then has its
   // round trip on bare gRPC to compare with.
   static absl::StatusOr<std::unique_ptr<EchoServer>> Start(const std::string& address,
                                                            size_t max_reply_bytes = std::numeric_limits<size_t>::max());
 
-  ~EchoServer();
-
-  int port() const { return port_; }
-
-  // Stops accepting calls and waits for the ones in flight. Idempotent.
-  void Shutdown();
-
  private:
   EchoServer() = default;
-
-  std::unique_ptr<grpc::Service> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
 };
 
 }  // namespace edgeserve::bench

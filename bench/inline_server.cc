@@ -14,15 +14,11 @@
 #include "edgeserve/core/tensor.h"
 #include "edgeserve/hal/blas_threads.h"
 #include "edgeserve/hal/torch_types.h"
-#include "grpc_service.grpc.pb.h"
 #include "infer_request.h"
 #include "torch_module.h"
 
 namespace edgeserve::bench {
 namespace {
-
-// The daemon's default server.max_message_bytes.
-constexpr int kMaxMessageBytes = 64 << 20;
 
 // The protocol's name of a tensor's element type; empty for one it has none for.
 std::string ProtocolName(c10::ScalarType type) {
@@ -36,24 +32,10 @@ std::string ProtocolName(c10::ScalarType type) {
   return "";
 }
 
-class InlineService final : public inference::GRPCInferenceService::CallbackService {
+class InlineService final : public BareService {
  public:
   InlineService(torch::jit::Module module, const InlineServerOptions& options, core::DataType datatype)
       : module_(std::move(module)), options_(options), datatype_(datatype) {}
-
-  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context,
-                                       const inference::ServerLiveRequest* request,
-                                       inference::ServerLiveResponse* response) override {
-    response->set_live(true);
-    return Finish(context, grpc::Status::OK);
-  }
-
-  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context,
-                                        const inference::ServerReadyRequest* request,
-                                        inference::ServerReadyResponse* response) override {
-    response->set_ready(true);
-    return Finish(context, grpc::Status::OK);
-  }
 
   // Any model name is this model, so a client can ask for the name it knows.
   grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
@@ -71,7 +53,7 @@ class InlineService final : public inference::GRPCInferenceService::CallbackServ
     output->set_name("OUTPUT0");
     output->set_datatype("FP32");
     output->add_shape(-1);
-    return Finish(context, grpc::Status::OK);
+    return Finish(context);
   }
 
   // The forward, here on gRPC's thread; the model's outputs come back in
@@ -83,12 +65,6 @@ class InlineService final : public inference::GRPCInferenceService::CallbackServ
   }
 
  private:
-  static grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const grpc::Status& status) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(status);
-    return reactor;
-  }
-
   grpc::Status Infer(const inference::ModelInferRequest& request, inference::ModelInferResponse& response) {
     if (request.inputs_size() != 1 || request.raw_input_contents_size() != 1) {
       return {grpc::StatusCode::INVALID_ARGUMENT, "inline server: send exactly one input, as raw_input_contents"};
@@ -185,26 +161,12 @@ absl::StatusOr<std::unique_ptr<InlineServer>> InlineServer::Start(const std::str
 
   std::unique_ptr<InlineServer> server(new InlineServer());
   server->module_form_ = loaded->form;
-  server->service_ = std::make_unique<InlineService>(std::move(loaded->module), options, *datatype);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &server->port_);
-  builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  builder.SetMaxSendMessageSize(kMaxMessageBytes);
-  builder.RegisterService(server->service_.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("inline server: cannot listen on ", address));
+  if (absl::Status listening = server->Listen(
+          address, std::make_unique<InlineService>(std::move(loaded->module), options, *datatype), "inline server");
+      !listening.ok()) {
+    return listening;
   }
   return server;
-}
-
-InlineServer::~InlineServer() { Shutdown(); }
-
-void InlineServer::Shutdown() {
-  if (server_ == nullptr) return;
-  server_->Shutdown();
-  server_->Wait();
-  server_.reset();
 }
 
 }  // namespace edgeserve::bench

@@ -15,9 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/status/statusor.h"
+#include "bench_server.h"
 #include "torch_loop.h"
 
 namespace edgeserve::bench {
@@ -33,7 +32,7 @@ struct InlineServerOptions {
   ModuleForm form = ModuleForm::kAuto;
 };
 
-class InlineServer {
+class InlineServer : public BenchServer {
  public:
   // Loads the model (as the torch loop does, `form` included) and listens on
   // `address` ("127.0.0.1:0" picks a free port) with the daemon's message
@@ -41,22 +40,12 @@ class InlineServer {
   static absl::StatusOr<std::unique_ptr<InlineServer>> Start(const std::string& address,
                                                              const InlineServerOptions& options);
 
-  ~InlineServer();
-
-  int port() const { return port_; }
-
   // Which form of the module serves, and why ("frozen and optimised (auto: ...)").
   const std::string& module_form() const { return module_form_; }
-
-  // Stops accepting calls and waits for the ones in flight. Idempotent.
-  void Shutdown();
 
  private:
   InlineServer() = default;
 
-  std::unique_ptr<grpc::Service> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_ = 0;
   std::string module_form_;
 };
 
